@@ -1,0 +1,3 @@
+from pgmodelnames.cli import main
+
+raise SystemExit(main())
