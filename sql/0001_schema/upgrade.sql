@@ -93,22 +93,29 @@ END;
 -- each attempt waits at most a moment for its lock, and gives way between
 -- attempts, so a long transaction elsewhere makes the upgrade retry (and
 -- finally fail with lock_not_available) instead of stalling every insert.
+-- The number of attempts (default 100, about a minute in all) can be set per
+-- session: PGOPTIONS='-c pgmodelnames.lock_attempts=20'.
 CREATE FUNCTION pgmodelnames.execute_with_lock_retries(
-    statement text, attempts integer DEFAULT 100, attempt_timeout text DEFAULT '100ms')
+    statement text, attempts integer DEFAULT NULL, attempt_timeout text DEFAULT '100ms')
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    max_attempts constant integer :=
+        coalesce(attempts, nullif(current_setting('pgmodelnames.lock_attempts', true), '')::integer, 100);
+    caller_timeout constant text := current_setting('lock_timeout');
 BEGIN
-    FOR attempt IN 1 .. attempts LOOP
+    FOR attempt IN 1 .. max_attempts LOOP
         BEGIN
             PERFORM set_config('lock_timeout', attempt_timeout, true);
             EXECUTE statement;
+            PERFORM set_config('lock_timeout', caller_timeout, true);
             RETURN;
         EXCEPTION WHEN lock_not_available THEN
             PERFORM pg_sleep(least(0.02 * attempt, 0.5) * (0.5 + random()));
         END;
     END LOOP;
     RAISE EXCEPTION USING ERRCODE = 'lock_not_available',
-        MESSAGE = format('could not obtain a lock after %s attempts: another transaction holds the table (%s)',
-                         attempts, left(statement, 80));
+        MESSAGE = format('could not lock the table after %s attempts: %s', max_attempts,
+                         regexp_replace(btrim(statement), '\s+', ' ', 'g'));
 END
 $$;
 

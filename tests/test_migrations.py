@@ -1,0 +1,293 @@
+"""The foundation: migrations apply, roll back, print as SQL and coexist with the app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from catalog import app_rows, snapshot
+from pgmodelnames.config import resource_dir
+
+HEAD = "0003"
+
+
+def seed_problem(db):
+    """The problem's data: unknown vLLM models, blank and UUID names."""
+    db.execute("""
+        INSERT INTO public.llm_models (id, name, model_id, provider, base_url) VALUES
+          ('11111111-1111-4111-8111-111111111111', NULL, '', 'vllm', ''),
+          ('22222222-2222-4222-8222-222222222222', '   ', 'llama-3-8b', 'vllm', 'http://gpu:8000'),
+          ('33333333-3333-4333-8333-333333333333', '33333333-3333-4333-8333-333333333333', '', 'vllm', ''),
+          ('44444444-4444-4444-8444-444444444444', 'GPT-4o', 'gpt-4o', 'openai', 'https://api.openai.com')
+    """)
+    db.execute("""
+        INSERT INTO public.messages (model_id, provider, content) VALUES
+          ('fdab6388-0000-4000-8000-000000000001', 'vllm', 'a'),
+          ('fdab6388-0000-4000-8000-000000000001', 'vLLM ', 'b'),
+          ('0badcafe-0000-4000-8000-000000000002', 'vllm', 'c'),
+          ('44444444-4444-4444-8444-444444444444', 'openai', 'd')
+    """)
+
+
+def test_single_head():
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resource_dir("migrations")))
+    heads = ScriptDirectory.from_config(cfg).get_heads()
+    assert heads == [HEAD]
+
+
+def test_upgrade_installs_schema_and_version_table(app_db):
+    result = app_db.cli("upgrade")
+    assert result.code == 0, result.err
+    assert "upgraded nothing -> 0003" in result.out
+    assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
+    assert app_db.cli("current").out.strip() == HEAD
+    # A second run finds nothing to do.
+    again = app_db.cli("upgrade")
+    assert again.code == 0 and "nothing to do" in again.out
+
+
+def test_round_trip_restores_objects_and_keeps_rows(app_db):
+    seed_problem(app_db)
+    before = snapshot(app_db)
+    app_db.upgrade()
+    after_upgrade_rows = app_rows(app_db)
+    result = app_db.cli("downgrade", "base")
+    assert result.code == 0, result.err
+    after = snapshot(app_db)
+    # Only the (empty) pgmodelnames schema and its version table remain.
+    assert [r for r in after["schemas"] if r not in before["schemas"]] == [("pgmodelnames",)]
+    for key in ("functions", "views", "triggers", "policies"):
+        assert after[key] == before[key], key
+    assert [c for c in after["constraints"] if not c[0].startswith("pgmodelnames.")] == before["constraints"]
+    assert [c for c in after["columns"] if c[0] != "pgmodelnames"] == before["columns"]
+    # Rows are kept as the upgrade left them: filled names and placeholders stay.
+    assert app_rows(app_db) == after_upgrade_rows
+    assert app_db.cli("upgrade").code == 0
+    assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
+
+
+def test_offline_sql_matches_online_upgrade(make_db, tmp_path):
+    online = make_db("supabase")
+    offline = make_db("supabase")
+    online.upgrade()
+    script = offline.cli("upgrade", "--sql")
+    assert script.code == 0, script.err
+    assert "CREATE TABLE pgmodelnames.alembic_version" in script.out
+    path = tmp_path / "upgrade.sql"
+    path.write_text(script.out)
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", offline.url, "-f", str(path)],
+                   check=True, capture_output=True)
+    assert snapshot(offline) == snapshot(online)
+    assert offline.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
+
+    down = offline.cli("downgrade", "base", "--sql")
+    path.write_text(down.out)
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", offline.url, "-f", str(path)],
+                   check=True, capture_output=True)
+    online.cli("downgrade", "base")
+    assert snapshot(offline) == snapshot(online)
+
+
+def test_offline_sql_needs_no_database():
+    env = dict(os.environ, DATABASE_URL="")
+    result = subprocess.run([sys.executable, "-m", "pgmodelnames", "upgrade", "--sql", "--schema", "app"],
+                            capture_output=True, text=True, env=env, cwd="/")
+    assert result.returncode == 0, result.stderr
+    assert 'CREATE TRIGGER pgmodelnames_name_guard' in result.stdout
+    assert '"app".llm_models' in result.stdout
+
+
+def test_host_alembic_version_untouched(app_db):
+    app_db.execute("CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY)")
+    app_db.execute("INSERT INTO public.alembic_version VALUES ('app_rev_42')")
+    app_db.upgrade()
+    assert app_db.query("SELECT version_num FROM public.alembic_version") == [("app_rev_42",)]
+    app_db.cli("downgrade", "base")
+    assert app_db.query("SELECT version_num FROM public.alembic_version") == [("app_rev_42",)]
+
+
+def test_plain_alembic_from_repo_root(app_db):
+    root = resource_dir("migrations").parent
+    env = dict(os.environ, DATABASE_URL=app_db.url)
+    up = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=root, env=env,
+                        capture_output=True, text=True)
+    assert up.returncode == 0, up.stderr
+    assert app_db.cli("current").out.strip() == HEAD
+    down = subprocess.run([sys.executable, "-m", "alembic", "downgrade", "base"], cwd=root, env=env,
+                          capture_output=True, text=True)
+    assert down.returncode == 0, down.stderr
+    assert app_db.cli("current").out.strip() == "not installed"
+
+
+def test_concurrent_upgrades_do_not_collide(app_db):
+    seed_problem(app_db)
+    env = dict(os.environ, DATABASE_URL=app_db.url)
+    procs = [subprocess.Popen([sys.executable, "-m", "pgmodelnames", "upgrade"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    assert sum("upgraded" in out for out, _ in outputs) == 1
+    assert sum("nothing to do" in out for out, _ in outputs) == 2
+    assert app_db.value("SELECT count(*) FROM pgmodelnames.alembic_version") == 1
+    assert app_db.value("SELECT count(*) FROM public.llm_models WHERE id = 'fdab6388-0000-4000-8000-000000000001'") == 1
+
+
+def test_preflight_names_what_is_missing_and_changes_nothing(make_db):
+    db = make_db("minimal")
+    db.execute("ALTER TABLE public.messages DROP COLUMN provider")
+    result = db.cli("upgrade")
+    assert result.code == 4
+    assert "column messages.provider" in result.err
+    assert "Traceback" not in result.err and result.err.count("\n") == 1
+    assert db.value("SELECT to_regclass('pgmodelnames.installation')") is None
+
+
+def test_preflight_missing_table(make_db):
+    db = make_db("minimal")
+    db.execute("DROP TABLE public.llm_models")
+    result = db.cli("upgrade")
+    assert result.code == 4 and "table public.llm_models" in result.err
+
+
+def test_preflight_refuses_unfillable_not_null_column(make_db):
+    db = make_db("minimal")
+    db.execute("ALTER TABLE public.llm_models ADD COLUMN tenant_id integer NOT NULL")
+    result = db.cli("upgrade")
+    assert result.code == 4 and "tenant_id (integer)" in result.err
+
+
+def test_unknown_schema(app_db):
+    result = app_db.cli("--schema", "nope", "upgrade")
+    assert result.code == 4 and "schema nope does not exist" in result.err
+
+
+def test_cannot_connect_closed_port_hides_password(app_db):
+    url = f"postgresql://postgres:s3cret-pw@127.0.0.1:1/{app_db.dbname}"
+    result = app_db.cli("upgrade", url=url)
+    assert result.code == 3
+    assert "cannot connect" in result.err and "s3cret-pw" not in result.err + result.out
+    assert result.err.count("\n") == 1
+
+
+def test_unknown_role_and_database(app_db, server):
+    bad_user = f"postgresql://no_such_role:s3cret-pw@{server.host}:{server.port}/{app_db.dbname}"
+    result = app_db.cli("current", url=bad_user)
+    assert result.code == 3 and "s3cret-pw" not in result.err
+    missing_db = server.url("no_such_database_x")
+    result = app_db.cli("upgrade", url=missing_db)
+    assert result.code == 3 and "no_such_database_x" in result.err
+
+
+def test_postgres_scheme_and_options_after_command(app_db):
+    url = app_db.url.replace("postgresql://", "postgres://")
+    from pgmodelnames.cli import main
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["upgrade", "--database-url", url]) == 0
+    assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
+
+
+def test_lock_timeout_is_one_line_and_exit_5(app_db, monkeypatch):
+    monkeypatch.setenv("PGOPTIONS", "-c pgmodelnames.lock_attempts=3")
+    with app_db.connect(autocommit=False) as holder:
+        holder.execute("LOCK TABLE public.llm_models IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        result = app_db.cli("upgrade")
+        elapsed = time.monotonic() - started
+        holder.rollback()
+    assert result.code == 5, result.err
+    assert "lock not obtained" in result.err and result.err.count("\n") == 1
+    assert elapsed < 30
+    # The failed revision left nothing behind; a retry completes.
+    assert app_db.value("SELECT to_regclass('public.model_display_names')") is None
+    assert app_db.cli("upgrade").code == 0
+
+
+def test_upgrade_waits_only_briefly_for_its_locks(app_db):
+    """While the upgrade waits for a lock, app inserts are not queued behind it
+    for more than an attempt's timeout."""
+    seed_problem(app_db)
+    app_db.upgrade("0002")
+    holder = app_db.connect(autocommit=False)
+    holder.execute("SELECT count(*) FROM public.messages")  # ACCESS SHARE, like a long report
+    upgrader = threading.Thread(target=lambda: app_db.cli("upgrade"))
+    upgrader.start()
+    time.sleep(0.5)
+    waits = []
+    with app_db.connect() as app:
+        for _ in range(5):
+            started = time.monotonic()
+            app.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
+            waits.append(time.monotonic() - started)
+            time.sleep(0.1)
+    holder.rollback()
+    holder.close()
+    upgrader.join(timeout=120)
+    assert max(waits) < 0.5, waits
+    assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
+
+
+def test_uninstall_removes_schema_and_keeps_rows(app_db):
+    seed_problem(app_db)
+    app_db.upgrade()
+    rows = app_rows(app_db)
+    result = app_db.cli("uninstall")
+    assert result.code == 0, result.err
+    assert "kept every row" in result.out
+    assert app_db.value("SELECT to_regnamespace('pgmodelnames')") is None
+    assert app_db.value("SELECT to_regclass('public.model_display_names')") is None
+    assert app_rows(app_db) == rows
+    assert app_db.cli("uninstall").out.startswith("pgmodelnames: not installed")
+    script = app_db.cli("uninstall", "--sql")
+    assert script.code == 0 and "DROP SCHEMA IF EXISTS pgmodelnames;" in script.out
+
+
+def test_non_public_schema_via_flag_and_env(make_db, monkeypatch):
+    db = make_db("minimal")
+    db.execute("ALTER SCHEMA public RENAME TO app")
+    db.execute("CREATE SCHEMA public")
+    monkeypatch.setenv("PGMODELNAMES_SCHEMA", "app")
+    assert db.cli("upgrade").code == 0
+    assert db.value("SELECT to_regclass('app.model_display_names')") is not None
+    monkeypatch.delenv("PGMODELNAMES_SCHEMA")
+    # Later commands find the installed schema by themselves...
+    assert db.cli("downgrade", "0001").code == 0
+    # ...and refuse a different one.
+    result = db.cli("--schema", "public", "upgrade")
+    assert result.code == 4 and "installed for schema 'app'" in result.err
+
+
+def test_wheel_installs_and_upgrades_from_any_directory(app_db, server, tmp_path):
+    if server.name != "system":
+        pytest.skip("packaging is checked once")
+    root = resource_dir("migrations").parent
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(root)],
+                   check=True, capture_output=True)
+    wheel = next((tmp_path / "dist").glob("pgmodelnames-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, capture_output=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    env["DATABASE_URL"] = app_db.url
+    result = subprocess.run([str(venv / "bin" / "pgmodelnames"), "upgrade"], cwd=elsewhere, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
+    sql = subprocess.run([str(venv / "bin" / "pgmodelnames"), "upgrade", "--sql"], cwd=elsewhere, env=env,
+                         capture_output=True, text=True)
+    assert sql.returncode == 0 and "model_display_names" in sql.stdout
