@@ -72,6 +72,16 @@ def run_migrations_offline() -> None:
     output(f"SELECT pg_advisory_unlock({ADVISORY_LOCK_KEY});\n")
 
 
+def _installed_revision(driver_connection) -> str | None:
+    row = driver_connection.execute(
+        "SELECT to_regclass('pgmodelnames.alembic_version') IS NOT NULL"
+    ).fetchone()
+    if not row[0]:
+        return None
+    row = driver_connection.execute("SELECT version_num FROM pgmodelnames.alembic_version").fetchone()
+    return row[0] if row else None
+
+
 def _installed_schema(driver_connection) -> str | None:
     row = driver_connection.execute(
         "SELECT to_regclass('pgmodelnames.installation') IS NOT NULL"
@@ -111,9 +121,14 @@ def run_migrations_online() -> None:
                 raw.execute(render("preflight.sql", schema))
             raw.execute(f"CREATE SCHEMA IF NOT EXISTS {VERSION_SCHEMA}")
             raw.commit()
+            # Read under the lock, so each replica reports what it really did.
+            alembic_config.attributes["revision_before"] = _installed_revision(raw)
+            raw.commit()
             _configure(connection=connection)
             with context.begin_transaction():
                 context.run_migrations()
+            raw.commit()
+            alembic_config.attributes["revision_after"] = _installed_revision(raw)
             raw.commit()
         finally:
             raw.rollback()

@@ -115,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
         if args.sql:
             runner.upgrade(settings, args.revision, sql=True, providers=providers)
             return errors.OK
-        before = runner.current(settings)
-        runner.upgrade(settings, args.revision, providers=providers)
-        after = runner.current(settings)
+        before, after = runner.upgrade(settings, args.revision, providers=providers)
+        if providers is not None:
+            print(f"pgmodelnames: covered providers are now {', '.join(providers)}")
         if before == after:
             print(f"pgmodelnames: already at {after}, nothing to do")
         else:
@@ -127,9 +127,7 @@ def run(args: argparse.Namespace) -> int:
         if args.sql:
             runner.downgrade(settings, args.revision, sql=True)
             return errors.OK
-        before = runner.current(settings)
-        runner.downgrade(settings, args.revision)
-        after = runner.current(settings)
+        before, after = runner.downgrade(settings, args.revision)
         print(f"pgmodelnames: downgraded {before or 'nothing'} -> {after or 'base'} (no rows deleted)")
         return errors.OK
     if args.command == "current":

@@ -63,7 +63,8 @@ def head_revision() -> str:
 
 
 def upgrade(settings: Settings, revision: str = HEAD, sql: bool = False,
-            providers: list[str] | None = None, output: TextIO | None = None) -> None:
+            providers: list[str] | None = None, output: TextIO | None = None) -> tuple[str | None, str | None]:
+    """Apply migrations; returns the revisions (before, after), read under the migration lock."""
     cfg = alembic_config(settings, "upgrade", output)
     with database_errors():
         command.upgrade(cfg, revision, sql=sql)
@@ -78,15 +79,19 @@ def upgrade(settings: Settings, revision: str = HEAD, sql: bool = False,
                 if conn.execute("SELECT to_regprocedure('pgmodelnames.set_covered_providers(text[])')").fetchone()[0] is None:
                     raise UserError("--providers needs the placeholder trigger (upgrade to head first)", NOT_READY)
                 conn.execute(statement)
+    return cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after")
 
 
-def downgrade(settings: Settings, revision: str, sql: bool = False, output: TextIO | None = None) -> None:
+def downgrade(settings: Settings, revision: str, sql: bool = False,
+              output: TextIO | None = None) -> tuple[str | None, str | None]:
+    """Roll back; returns the revisions (before, after)."""
     cfg = alembic_config(settings, "downgrade", output)
     if sql and ":" not in revision:
         # Offline mode cannot read the installed revision: script from head.
         revision = f"{HEAD}:{revision}"
     with database_errors():
         command.downgrade(cfg, revision, sql=sql)
+    return cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after")
 
 
 UNINSTALL_SQL = """\

@@ -7,6 +7,7 @@ DROP FUNCTION pgmodelnames.execute_with_lock_retries(text, integer, text);
 DROP FUNCTION pgmodelnames.machine_name(uuid, text, text, text);
 DROP FUNCTION pgmodelnames.placeholder_name(uuid, text);
 DROP FUNCTION pgmodelnames.is_usable_name(text);
+DROP FUNCTION pgmodelnames.trimmed(text);
 DROP FUNCTION pgmodelnames.looks_like_uuid(text);
 DROP FUNCTION pgmodelnames.normalized_provider(text);
 DROP TABLE pgmodelnames.machine_names;

@@ -65,10 +65,21 @@ RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN length(value) IN (32, 33, 34, 35, 36)
    AND value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$';
 
--- A name worth showing: not NULL, not blank, not a bare UUID.
+-- A name without its surrounding white space (including the invisible
+-- kinds users paste: no-break, ideographic and zero-width spaces).
+CREATE FUNCTION pgmodelnames.trimmed(value text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN btrim(value, E' \t\r\n\v\f\u00a0\u200b\u3000\ufeff');
+
+-- A name worth showing: has at least one visible character, and is not a
+-- bare UUID. The character class lists the invisible characters that the
+-- regex classes [:space:] and [:cntrl:] do not cover in every locale.
 CREATE FUNCTION pgmodelnames.is_usable_name(name text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN coalesce(btrim(name) <> '' AND NOT pgmodelnames.looks_like_uuid(btrim(name)), false);
+RETURN coalesce(
+    name ~ E'[^[:space:][:cntrl:]\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]'
+    AND NOT pgmodelnames.looks_like_uuid(pgmodelnames.trimmed(name)),
+    false);
 
 -- "Unknown vllm model fdab6388": distinct per model (first 8 hex digits),
 -- says which provider, never a bare UUID. Control characters and absurd
@@ -84,8 +95,8 @@ RETURN 'Unknown '
 CREATE FUNCTION pgmodelnames.machine_name(model_uuid uuid, provider text, model_id text, served_model_name text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-    WHEN pgmodelnames.is_usable_name(model_id) THEN btrim(model_id)
-    WHEN pgmodelnames.is_usable_name(served_model_name) THEN btrim(served_model_name)
+    WHEN pgmodelnames.is_usable_name(model_id) THEN pgmodelnames.trimmed(model_id)
+    WHEN pgmodelnames.is_usable_name(served_model_name) THEN pgmodelnames.trimmed(served_model_name)
     ELSE pgmodelnames.placeholder_name(model_uuid, provider)
 END;
 

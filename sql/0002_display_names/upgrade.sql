@@ -17,7 +17,7 @@ DECLARE
     better_name text;
 BEGIN
     IF pgmodelnames.is_usable_name(NEW.name)
-       AND btrim(NEW.name) <> pgmodelnames.placeholder_name(NEW.id, NEW.provider) THEN
+       AND pgmodelnames.trimmed(NEW.name) <> pgmodelnames.placeholder_name(NEW.id, NEW.provider) THEN
         RETURN NEW;  -- a real name: never touched
     END IF;
     row_json := to_jsonb(NEW);
@@ -62,7 +62,7 @@ UPDATE pgmodelnames.installation
 INSERT INTO pgmodelnames.machine_names (model_uuid, name, source)
 SELECT l.id, l.name, 'placeholder'
   FROM @app_schema@.llm_models l
- WHERE btrim(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)
+ WHERE pgmodelnames.trimmed(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)
 ON CONFLICT (model_uuid) DO NOTHING;
 
 -- Backfill every missing name. Setting it to NULL lets the guard compute it,
@@ -118,7 +118,7 @@ BEGIN
                shown.display_name = pgmodelnames.placeholder_name(l.id, l.provider) AS is_placeholder
           FROM @app_schema@.llm_models AS l
          CROSS JOIN LATERAL (
-               SELECT CASE WHEN pgmodelnames.is_usable_name(l.name) THEN btrim(l.name)
+               SELECT CASE WHEN pgmodelnames.is_usable_name(l.name) THEN pgmodelnames.trimmed(l.name)
                            ELSE pgmodelnames.machine_name(l.id, l.provider, %1$s, %2$s)
                       END AS display_name
                ) AS shown
@@ -153,9 +153,11 @@ CREATE FUNCTION @app_schema@.model_display_name(model_id text, provider text DEF
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
 BEGIN ATOMIC
     SELECT CASE
-        WHEN pgmodelnames.looks_like_uuid(btrim(model_display_name.model_id))
-            THEN @app_schema@.model_display_name(btrim(model_display_name.model_id)::uuid, model_display_name.provider)
-        WHEN btrim(model_display_name.model_id) <> '' THEN btrim(model_display_name.model_id)
+        WHEN pgmodelnames.looks_like_uuid(pgmodelnames.trimmed(model_display_name.model_id))
+            THEN @app_schema@.model_display_name(pgmodelnames.trimmed(model_display_name.model_id)::uuid,
+                                                 model_display_name.provider)
+        WHEN pgmodelnames.is_usable_name(model_display_name.model_id)
+            THEN pgmodelnames.trimmed(model_display_name.model_id)
         WHEN model_display_name.model_id IS NOT NULL THEN 'Unknown model (blank id)'
     END;
 END;

@@ -1,0 +1,52 @@
+-- Doctor: the covered-provider rows of llm_models, counted by the state of
+-- their name:
+--   placeholder  "Unknown vllm model fdab6388": readable, but awaiting a real
+--                name (pgmodelnames backfill / rename)
+--   missing      NULL or blank name
+--   uuid_name    the name is a bare UUID (usually the row's own id)
+--   named        anything else (by a human or by pgmodelnames; machine_named.sql
+--                tells them apart once pgmodelnames is installed)
+-- Works before install: the naming rules of pgmodelnames.placeholder_name()
+-- and looks_like_uuid() are spelled out here instead of called.
+--
+-- Covered providers: the setting pgmodelnames.doctor_providers (comma
+-- separated; the doctor sets it from pgmodelnames.covered_providers), else vllm.
+-- Run it alone (schema public, providers vllm and ollama):
+--   sed 's/@app_schema_literal@/public/g; s/@app_schema@/"public"/g' models_by_state.sql \
+--     | PGOPTIONS='-c pgmodelnames.doctor_providers=vllm,ollama' psql "$DATABASE_URL"
+WITH covered AS (
+    SELECT DISTINCT lower(btrim(p)) AS provider
+      FROM unnest(string_to_array(
+               coalesce(nullif(current_setting('pgmodelnames.doctor_providers', true), ''), 'vllm'), ',')) AS p
+     WHERE btrim(p) <> ''
+),
+models AS (
+    SELECT l.id,
+           lower(btrim(l.provider)) AS provider,
+           btrim(l.name) AS name,
+           -- = pgmodelnames.placeholder_name(l.id, l.provider)
+           'Unknown '
+             || coalesce(left(regexp_replace(nullif(lower(btrim(l.provider)), ''), '[[:cntrl:]]', '', 'g'), 40) || ' ', '')
+             || 'model ' || left(l.id::text, 8) AS placeholder_name
+      FROM @app_schema@.llm_models AS l
+     WHERE lower(btrim(l.provider)) IN (SELECT provider FROM covered)
+),
+classified AS (
+    SELECT id, provider,
+           CASE WHEN name IS NULL OR name = '' THEN 'missing'
+                -- = pgmodelnames.looks_like_uuid(name)
+                WHEN length(name) BETWEEN 32 AND 36
+                     AND name ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN 'uuid_name'
+                WHEN name = placeholder_name THEN 'placeholder'
+                ELSE 'named'
+           END AS state
+      FROM models
+)
+SELECT provider,
+       state,
+       count(*) AS models,
+       -- a few ids to act on (pgmodelnames rename UUID NAME)
+       (array_agg(id::text ORDER BY id))[1:5] AS examples
+  FROM classified
+ GROUP BY provider, state
+ ORDER BY provider, array_position(ARRAY['named', 'placeholder', 'missing', 'uuid_name'], state);
