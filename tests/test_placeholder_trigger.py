@@ -117,8 +117,9 @@ def test_update_of_model_id_creates_a_placeholder(installed_db):
     assert placeholder(installed_db, other) is not None
 
 
+@pytest.mark.parametrize("first_read", ["SELECT 1", "SELECT count(*) FROM public.llm_models"])
 @pytest.mark.parametrize("isolation", ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"])
-def test_concurrent_inserts_of_one_new_model(installed_db, isolation):
+def test_concurrent_inserts_of_one_new_model(installed_db, isolation, first_read):
     model = str(uuid.uuid4())
     sessions = 8
     barrier = threading.Barrier(sessions)
@@ -128,7 +129,9 @@ def test_concurrent_inserts_of_one_new_model(installed_db, isolation):
         try:
             with installed_db.connect(autocommit=False) as conn:
                 conn.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
-                conn.execute("SELECT count(*) FROM public.llm_models")  # take the snapshot first
+                # Take the snapshot before the others commit; the second form
+                # also reads all of llm_models, as an app listing models would.
+                conn.execute(first_read)
                 barrier.wait(timeout=30)
                 insert_message(conn, model)
                 conn.commit()

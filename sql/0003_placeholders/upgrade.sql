@@ -70,6 +70,11 @@ $$;
 CREATE FUNCTION pgmodelnames.create_placeholder(model_uuid uuid, provider text, user_id text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    -- Sessions creating the same placeholder take turns, so that a later one
+    -- meets the committed row in ON CONFLICT's pre-check instead of racing a
+    -- speculative insert: at SERIALIZABLE that race leaves read/write
+    -- dependencies in both directions and fails the app's commit.
+    PERFORM pg_advisory_xact_lock(1885957486, hashtext(model_uuid::text));
     EXECUTE pgmodelnames.placeholder_insert_sql('SELECT $1 AS id, $2 AS provider, $3 AS user_id')
       USING model_uuid, pgmodelnames.normalized_provider(provider), user_id;
 END
