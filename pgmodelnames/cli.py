@@ -177,3 +177,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pgmodelnames: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `pgmodelnames upgrade --sql | head`
+        sys.stderr.close()
+        return errors.OK

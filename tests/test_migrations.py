@@ -20,6 +20,12 @@ from pgmodelnames.config import resource_dir
 HEAD = "0003"
 
 
+def _first_server() -> str:
+    from conftest import _wanted_servers
+
+    return _wanted_servers()[0]
+
+
 def seed_problem(db):
     """The problem's data: unknown vLLM models, blank and UUID names."""
     db.execute("""
@@ -270,9 +276,10 @@ def test_non_public_schema_via_flag_and_env(make_db, monkeypatch):
     assert result.code == 4 and "installed for schema 'app'" in result.err
 
 
-def test_wheel_installs_and_upgrades_from_any_directory(app_db, server, tmp_path):
-    if server.name != "system":
-        pytest.skip("packaging is checked once")
+def test_wheel_installs_and_upgrades_from_any_directory(make_db, server, tmp_path):
+    if server.name != _first_server():
+        pytest.skip("packaging is checked once, on the first server")
+    app_db = make_db("supabase")
     root = resource_dir("migrations").parent
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(root)],
                    check=True, capture_output=True)
