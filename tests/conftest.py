@@ -31,6 +31,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 from pgmodelnames.cli import main as cli_main
 
 FIXTURES = Path(__file__).parent / "fixtures"
+PASSWORD_ROLE = "pmn_password_user"
 SCHEMAS = {"minimal": FIXTURES / "schema_minimal.sql", "supabase": FIXTURES / "schema_supabase.sql"}
 
 
@@ -91,6 +92,9 @@ class EmbeddedPostgres:
         bin_dir = self.bin_dir
         self._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                   "--no-sync", "-E", "UTF8", "--locale=C")
+        # One role must give a password, so that a wrong one can be tested.
+        hba = data / "pg_hba.conf"
+        hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         self._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(self.root / "log"), "start",
                   "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
                         f"-c synchronous_commit=off -c full_page_writes=off")

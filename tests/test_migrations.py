@@ -194,6 +194,23 @@ def test_unknown_role_and_database(app_db, server):
     assert result.code == 3 and "no_such_database_x" in result.err
 
 
+def test_wrong_password(app_db, server):
+    from conftest import PASSWORD_ROLE
+
+    app_db.execute(f"""DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD 'right-pw';
+                       EXCEPTION WHEN duplicate_object THEN NULL; END $$""")
+    url = f"postgresql://{PASSWORD_ROLE}:wr0ng-pw@{server.host}:{server.port}/{app_db.dbname}"
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+        pytest.skip("this server trusts every local connection; the embedded server checks passwords")
+    except psycopg.OperationalError:
+        pass
+    result = app_db.cli("upgrade", url=url)
+    assert result.code == 3
+    assert "password authentication failed" in result.err
+    assert "wr0ng-pw" not in result.err + result.out and result.err.count("\n") == 1
+
+
 def test_postgres_scheme_and_options_after_command(app_db):
     url = app_db.url.replace("postgresql://", "postgres://")
     from pgmodelnames.cli import main
