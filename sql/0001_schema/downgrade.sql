@@ -3,13 +3,13 @@
 -- drops the schema after downgrading to base.
 SET LOCAL lock_timeout = '5s';
 
-DROP FUNCTION pgmodelnames.execute_with_lock_retries(text, integer, text);
-DROP FUNCTION pgmodelnames.machine_name(uuid, text, text, text);
-DROP FUNCTION pgmodelnames.placeholder_name(uuid, text);
-DROP FUNCTION pgmodelnames.is_usable_name(text);
-DROP FUNCTION pgmodelnames.trimmed(text);
-DROP FUNCTION pgmodelnames.looks_like_uuid(text);
-DROP FUNCTION pgmodelnames.normalized_provider(text);
-DROP TABLE pgmodelnames.machine_names;
-DROP TABLE pgmodelnames.covered_providers;
-DROP TABLE pgmodelnames.installation;
+DROP FUNCTION IF EXISTS pgmodelnames.execute_with_lock_retries(text, integer, text);
+DROP FUNCTION IF EXISTS pgmodelnames.machine_name(uuid, text, text, text);
+DROP FUNCTION IF EXISTS pgmodelnames.placeholder_name(uuid, text);
+DROP FUNCTION IF EXISTS pgmodelnames.is_usable_name(text);
+DROP FUNCTION IF EXISTS pgmodelnames.trimmed(text);
+DROP FUNCTION IF EXISTS pgmodelnames.looks_like_uuid(text);
+DROP FUNCTION IF EXISTS pgmodelnames.normalized_provider(text);
+DROP TABLE IF EXISTS pgmodelnames.machine_names;
+DROP TABLE IF EXISTS pgmodelnames.covered_providers;
+DROP TABLE IF EXISTS pgmodelnames.installation;

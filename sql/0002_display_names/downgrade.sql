@@ -4,11 +4,11 @@
 -- the app did not have it before the upgrade.
 SET LOCAL lock_timeout = '5s';
 
-DROP FUNCTION @app_schema@.model_display_name(text, text);
-DROP FUNCTION @app_schema@.model_display_name(uuid, text);
+DROP FUNCTION IF EXISTS @app_schema@.model_display_name(text, text);
+DROP FUNCTION IF EXISTS @app_schema@.model_display_name(uuid, text);
 -- No CASCADE: if the app built its own views on ours, stop and say so
 -- instead of dropping the app's objects.
-DROP VIEW @app_schema@.model_display_names;
+DROP VIEW IF EXISTS @app_schema@.model_display_names;
 
 DO $restore$
 BEGIN
@@ -24,5 +24,5 @@ $sql$);
 SELECT pgmodelnames.execute_with_lock_retries($sql$
     DROP TRIGGER IF EXISTS pgmodelnames_name_guard ON @app_schema@.llm_models
 $sql$);
-DROP FUNCTION pgmodelnames.llm_models_name_guard();
+DROP FUNCTION IF EXISTS pgmodelnames.llm_models_name_guard();
 UPDATE pgmodelnames.installation SET name_was_nullable = NULL;

@@ -5,10 +5,10 @@ SET LOCAL lock_timeout = '5s';
 
 SELECT pgmodelnames.execute_with_lock_retries(
     'DROP TRIGGER IF EXISTS zz_pgmodelnames_placeholder ON @app_schema@.messages');
-DROP FUNCTION pgmodelnames.set_covered_providers(text[]);
-DROP FUNCTION pgmodelnames.create_missing_placeholders();
-DROP FUNCTION pgmodelnames.install_placeholder_trigger();
-DROP FUNCTION pgmodelnames.messages_placeholder_text();
-DROP FUNCTION pgmodelnames.messages_placeholder_uuid();
-DROP FUNCTION pgmodelnames.create_placeholder(uuid, text, text);
-DROP FUNCTION pgmodelnames.placeholder_insert_sql(text);
+DROP FUNCTION IF EXISTS pgmodelnames.set_covered_providers(text[]);
+DROP FUNCTION IF EXISTS pgmodelnames.create_missing_placeholders();
+DROP FUNCTION IF EXISTS pgmodelnames.install_placeholder_trigger();
+DROP FUNCTION IF EXISTS pgmodelnames.messages_placeholder_text();
+DROP FUNCTION IF EXISTS pgmodelnames.messages_placeholder_uuid();
+DROP FUNCTION IF EXISTS pgmodelnames.create_placeholder(uuid, text, text);
+DROP FUNCTION IF EXISTS pgmodelnames.placeholder_insert_sql(text);

