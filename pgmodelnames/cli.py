@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from pgmodelnames import __version__, config, errors
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     secrets: tuple[str, ...] = ()
     try:
         secrets = (config.url_password(config.database_url(args.database_url)),
-                   getattr(args, "api_key", None) or "")
+                   getattr(args, "api_key", None) or "", os.environ.get("VLLM_API_KEY", ""))
     except UserError:
         pass
     try:

@@ -4,6 +4,7 @@
 SET LOCAL lock_timeout = '5s';
 
 DROP FUNCTION IF EXISTS pgmodelnames.execute_with_lock_retries(text, integer, text);
+DROP FUNCTION IF EXISTS pgmodelnames.is_replaceable_name(uuid, text, text);
 DROP FUNCTION IF EXISTS pgmodelnames.machine_name(uuid, text, text, text);
 DROP FUNCTION IF EXISTS pgmodelnames.placeholder_name(uuid, text);
 DROP FUNCTION IF EXISTS pgmodelnames.is_usable_name(text);

@@ -100,6 +100,19 @@ RETURN CASE
     ELSE pgmodelnames.placeholder_name(model_uuid, provider)
 END;
 
+-- True when pgmodelnames may (re)name the row: its name is missing, is its
+-- own placeholder name, or is the machine name recorded for it. Any other
+-- name is a human's. Reads the bookkeeping with the caller's rights: run by
+-- the package's owner (backfill, doctor).
+CREATE FUNCTION pgmodelnames.is_replaceable_name(model_uuid uuid, name text, provider text)
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT NOT pgmodelnames.is_usable_name(name)
+        OR pgmodelnames.trimmed(name) = pgmodelnames.placeholder_name(model_uuid, provider)
+        OR EXISTS (SELECT FROM pgmodelnames.machine_names AS mn
+                    WHERE mn.model_uuid = is_replaceable_name.model_uuid AND mn.name = is_replaceable_name.name);
+END;
+
 -- Run one DDL statement on an app table without queueing the app behind it:
 -- each attempt waits at most a moment for its lock, and gives way between
 -- attempts, so a long transaction elsewhere makes the upgrade retry (and
@@ -131,3 +144,4 @@ END
 $$;
 
 REVOKE EXECUTE ON FUNCTION pgmodelnames.execute_with_lock_retries(text, integer, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pgmodelnames.is_replaceable_name(uuid, text, text) FROM PUBLIC;

@@ -6,10 +6,7 @@
 -- name is no longer missing or machine-made is left alone.
 SELECT l.id::text AS id,
        l.name,
-       (NOT pgmodelnames.is_usable_name(l.name)
-        OR btrim(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)
-        OR EXISTS (SELECT FROM pgmodelnames.machine_names AS mn
-                    WHERE mn.model_uuid = l.id AND mn.name = l.name)) AS replaceable
+       pgmodelnames.is_replaceable_name(l.id, l.name, l.provider) AS replaceable
   FROM @app_schema@.llm_models AS l
  WHERE l.id = ANY (%(ids)s::uuid[])
  ORDER BY l.id

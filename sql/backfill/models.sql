@@ -22,11 +22,8 @@ SELECT l.id::text AS id,
        to_jsonb(l) ->> 'model_id' AS model_id,
        to_jsonb(l) ->> 'served_model_name' AS served_model_name,
        to_jsonb(l) ->> 'base_model' AS base_model,
+       pgmodelnames.is_replaceable_name(l.id, l.name, l.provider) AS replaceable,
        (NOT pgmodelnames.is_usable_name(l.name)
-        OR btrim(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)
-        OR EXISTS (SELECT FROM pgmodelnames.machine_names AS mn
-                    WHERE mn.model_uuid = l.id AND mn.name = l.name)) AS replaceable,
-       (NOT pgmodelnames.is_usable_name(l.name)
-        OR btrim(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)) AS placeholder
+        OR pgmodelnames.trimmed(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)) AS placeholder
   FROM @app_schema@.llm_models AS l
  ORDER BY l.id;

@@ -1,0 +1,350 @@
+"""Ask vLLM servers which models they serve: GET <base>/v1/models, all at once.
+
+Everything a server sends is untrusted data: the body is capped, redirects
+are never followed, the JSON shape is checked, and ids that PostgreSQL could
+not store whole are set aside with a message (never truncated). The API key
+goes only to endpoints the operator named (Endpoint.named) and never appears
+in a message.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from pgmodelnames import __version__
+
+MODELS_PATH = "/v1/models"  # exactly: vLLM answers /v1/models/ with a 307 redirect
+MAX_BODY_BYTES = 4 * 1024 * 1024
+# A btree index entry holds at most ~2700 bytes, and a random id does not
+# compress: anything longer cannot be stored whole in an indexed column.
+MAX_ID_BYTES = 2000
+MAX_CARDS = 10_000
+_JOIN_GRACE = 0.5  # seconds past the timeout before an endpoint is given up (a hung DNS lookup)
+
+
+class EndpointError(ValueError):
+    """A URL that is not an acceptable vLLM endpoint."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str  # normalised base URL, e.g. http://gpu1:8000 (no /v1)
+    named: bool  # given with --endpoint: the only kind that may receive the API key
+    raw: str = ""  # as the user typed it or as llm_models.base_url holds it
+
+    @property
+    def models_url(self) -> str:
+        return self.url + MODELS_PATH
+
+
+@dataclass(frozen=True)
+class Card:
+    """One entry of vLLM's model list."""
+
+    id: str  # the served model name: what a client puts in "model"
+    root: str | None  # the model path (base) or adapter path (LoRA)
+    parent: str | None  # the base model's served name for a LoRA adapter, else None
+
+    @property
+    def is_adapter(self) -> bool:
+        return self.parent is not None
+
+
+@dataclass
+class Result:
+    endpoint: Endpoint
+    cards: list[Card] = field(default_factory=list)
+    error: str | None = None  # why this endpoint gave no list; None = answered
+    notices: list[str] = field(default_factory=list)  # cards set aside (too long, NUL)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class FetchError(Exception):
+    """One endpoint's failure, as a message fit to print (no secrets)."""
+
+
+def normalize_endpoint(raw: str) -> str:
+    """http://host:8000, http://host:8000/v1, .../v1/models, with or without a
+    trailing slash -> http://host:8000. Only http and https; no credentials,
+    query or fragment in the URL."""
+    text = (raw or "").strip()
+    if not text:
+        raise EndpointError("empty URL")
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise EndpointError("not a valid URL") from None
+    if url.scheme not in ("http", "https"):
+        raise EndpointError("only http:// and https:// URLs are accepted (e.g. http://host:8000)")
+    if not url.host:
+        raise EndpointError("the URL has no host")
+    if url.userinfo:
+        raise EndpointError("credentials in the URL are not accepted (use --api-key)")
+    if url.query or url.fragment:
+        raise EndpointError("a query string or fragment is not expected in a vLLM base URL")
+    path = url.path.rstrip("/")
+    for suffix in (MODELS_PATH, "/v1"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)].rstrip("/")
+            break
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{host}{port}{path}"
+
+
+def describe_url(raw: str, limit: int = 80) -> str:
+    """A URL from the database as it may be printed: one line, bounded, no password."""
+    from pgmodelnames.errors import redact
+
+    text = "".join(ch if ch.isprintable() else "?" for ch in (raw or ""))
+    text = redact(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fetch_all(endpoints: list[Endpoint], api_key: str | None, timeout: float) -> list[Result]:
+    """Query every endpoint concurrently; returns one Result per endpoint, in order.
+
+    Each endpoint runs in its own daemon thread with its own deadline, so a
+    slow or hung server costs at most `timeout` (plus a short grace) and never
+    delays the answers of the others."""
+    results: list[Result | None] = [None] * len(endpoints)
+
+    def work(index: int, endpoint: Endpoint) -> None:
+        results[index] = fetch(endpoint, api_key if endpoint.named else None, timeout)
+
+    threads = []
+    started = time.monotonic()
+    for index, endpoint in enumerate(endpoints):
+        thread = threading.Thread(target=work, args=(index, endpoint), daemon=True,
+                                  name=f"pgmodelnames-fetch-{index}")
+        thread.start()
+        threads.append(thread)
+    deadline = started + timeout + _JOIN_GRACE
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [
+        result if result is not None
+        else Result(endpoint, error=f"timed out after {timeout:g} s (no answer)", seconds=time.monotonic() - started)
+        for endpoint, result in zip(endpoints, results)
+    ]
+
+
+def fetch(endpoint: Endpoint, api_key: str | None, timeout: float) -> Result:
+    """GET <base>/v1/models on one endpoint. Never raises."""
+    started = time.monotonic()
+    result = Result(endpoint)
+    try:
+        body = _get(endpoint.models_url, api_key, timeout, endpoint.named)
+        result.cards, result.notices = parse_models(body)
+    except FetchError as exc:
+        result.error = str(exc)
+    except Exception as exc:  # anything unforeseen is one endpoint's failure, not the run's
+        result.error = f"unexpected error ({type(exc).__name__})"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _get(url: str, api_key: str | None, timeout: float, named: bool) -> bytes:
+    headers = {"Accept": "application/json", "User-Agent": f"pgmodelnames/{__version__}"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    deadline = time.monotonic() + timeout
+    # trust_env=False: no proxy variables and no ~/.netrc credentials are
+    # applied to URLs that users chose; follow_redirects=False: a redirect
+    # never carries the key (or the request) anywhere else.
+    try:
+        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False) as client:
+            with client.stream("GET", url, headers=headers) as response:
+                _check_status(response, api_key is not None, named)
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                    raise FetchError(_too_large())
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise FetchError(_too_large())
+                    if time.monotonic() > deadline:
+                        raise FetchError(f"timed out after {timeout:g} s (the answer came too slowly)")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+    except FetchError:
+        raise
+    except httpx.TimeoutException:
+        raise FetchError(f"timed out after {timeout:g} s") from None
+    except httpx.ConnectError as exc:
+        raise FetchError(_connect_reason(exc)) from None
+    except httpx.DecodingError:
+        raise FetchError("the answer could not be decoded (bad content encoding)") from None
+    except httpx.TooManyRedirects:
+        raise FetchError("redirect (not followed)") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"HTTP error: {type(exc).__name__}") from None
+
+
+def _too_large() -> str:
+    return f"the answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB: stopped reading (not a vLLM model list?)"
+
+
+def _check_status(response: httpx.Response, sent_key: bool, named: bool) -> None:
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if 300 <= status < 400:
+        location = response.headers.get("location", "")
+        target = f" to {describe_url(location)}" if location else ""
+        raise FetchError(f"HTTP {status} redirect{target}: not followed (give the final URL; "
+                         "pgmodelnames requests exactly /v1/models and never follows redirects)")
+    if status in (401, 403):
+        if sent_key:
+            hint = "the API key is wrong (check --api-key / VLLM_API_KEY)"
+        elif named:
+            hint = "the server needs an API key: pass --api-key or set VLLM_API_KEY"
+        else:
+            hint = ("the server needs an API key, and keys are sent only to servers named with --endpoint: "
+                    "name this one with --endpoint and pass --api-key")
+        raise FetchError(f"HTTP {status} {'Unauthorized' if status == 401 else 'Forbidden'}: {hint}")
+    if status == 404:
+        raise FetchError("HTTP 404 Not Found at /v1/models: not a vLLM (OpenAI-compatible) server, "
+                         "or the URL has a wrong path")
+    detail = _error_detail(response)
+    if status >= 500:
+        raise FetchError(f"HTTP {status} server error{detail}")
+    raise FetchError(f"HTTP {status}{detail}")
+
+
+def _error_detail(response: httpx.Response) -> str:
+    """The message of an OpenAI-style error body, short and printable, if any."""
+    try:
+        raw = b""
+        for chunk in response.iter_bytes():
+            raw += chunk
+            if len(raw) > 16384:
+                return ""
+        doc = json.loads(raw)
+    except Exception:
+        return ""
+    error = doc.get("error") if isinstance(doc, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error
+    if not isinstance(message, str) or not message.strip():
+        return ""
+    return ": " + clean_text(message, 160)
+
+
+def _connect_reason(exc: BaseException) -> str:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return "DNS failure: the host name does not resolve"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused: nothing listens on that host and port (is vLLM running?)"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).lower()
+    if "name or service not known" in text or "nodename nor servname" in text or "name resolution" in text \
+            or "getaddrinfo" in text or "no address associated" in text:
+        return "DNS failure: the host name does not resolve"
+    if "refused" in text:
+        return "connection refused: nothing listens on that host and port (is vLLM running?)"
+    if "ssl" in text or "certificate" in text:
+        return "TLS error: the certificate or handshake was refused"
+    return "cannot connect (network unreachable or connection reset)"
+
+
+def parse_models(body: bytes) -> tuple[list[Card], list[str]]:
+    """vLLM's {"object": "list", "data": [ModelCard, ...]} -> cards, plus a
+    notice for every card set aside because it cannot be stored whole."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise FetchError("the answer is not valid JSON (not a vLLM server?)") from None
+    shape = 'expected {"object": "list", "data": [...]}'
+    if not isinstance(doc, dict):
+        raise FetchError(f"the answer is JSON of the wrong shape: a {_json_type(doc)}, {shape}")
+    if "object" in doc and doc["object"] != "list":
+        raise FetchError(f'the answer is JSON of the wrong shape: "object" is not "list", {shape}')
+    data = doc.get("data")
+    if not isinstance(data, list):
+        raise FetchError(f'the answer is JSON of the wrong shape: no "data" list, {shape}')
+    if not data:
+        raise FetchError("the server lists no models (empty list)")
+    if len(data) > MAX_CARDS:
+        raise FetchError(f"the server lists {len(data)} models: more than {MAX_CARDS}, not a vLLM server?")
+    cards: list[Card] = []
+    notices: list[str] = []
+    seen: set[str] = set()
+    for position, item in enumerate(data, 1):
+        if not isinstance(item, dict):
+            raise FetchError(f"the answer is JSON of the wrong shape: model {position} is a {_json_type(item)}")
+        card_id = item.get("id")
+        if not isinstance(card_id, str) or not card_id.strip():
+            raise FetchError(f'the answer is JSON of the wrong shape: model {position} has no "id" string')
+        for key in ("root", "parent"):
+            if item.get(key) is not None and not isinstance(item.get(key), str):
+                raise FetchError(f'the answer is JSON of the wrong shape: model {position} has a non-string "{key}"')
+        root, parent = item.get("root"), item.get("parent")
+        problem = _unstorable(card_id) or (parent is not None and _unstorable(parent))
+        if problem:
+            notices.append(f"skipped served model {position} ({clean_text(card_id, 40)}): {problem}")
+            continue
+        if root is not None and _unstorable(root):
+            root = None  # only used for matching; never stored
+        if card_id in seen:
+            continue
+        seen.add(card_id)
+        cards.append(Card(card_id, root, parent or None))
+    if not cards:
+        raise FetchError("the server lists no model that can be stored (all skipped)")
+    return cards, notices
+
+
+def _unstorable(value: str) -> str | None:
+    if "\x00" in value:
+        return "its id contains a NUL character, which PostgreSQL text cannot hold"
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        return (f"its id is {len(value)} characters ({size} bytes), too long to store in an indexed column "
+                f"(over {MAX_ID_BYTES} bytes); it is not stored truncated")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its id is not valid Unicode (lone surrogate)"
+    return None
+
+
+def _json_type(value: object) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
+
+
+# Invisible or direction-changing characters (zero-width, soft hyphen, bidi
+# overrides and isolates): kept out of names, as pgmodelnames.is_usable_name does.
+_INVISIBLE = ({0x00AD, 0x180E, 0x2028, 0x2029, 0xFEFF} | set(range(0x200B, 0x2010))
+              | set(range(0x202A, 0x202F)) | set(range(0x2060, 0x2070)))
+
+
+def clean_text(value: str, limit: int) -> str:
+    """One printable line: control and bidi-override characters removed,
+    whitespace collapsed, at most `limit` characters (ending in … if cut)."""
+    kept = []
+    for ch in value:
+        code = ord(ch)
+        if ch.isspace():
+            kept.append(" ")
+        elif code < 0x20 or 0x7F <= code < 0xA0 or code in _INVISIBLE or 0xD800 <= code < 0xE000:
+            continue
+        else:
+            kept.append(ch)
+    text = " ".join("".join(kept).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,485 @@
+"""pgmodelnames backfill against real PostgreSQL (both fixture schemas) and
+local HTTP servers serving recorded vLLM 0.32 answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from test_vllm import KEY, closed_port, vllm_server_pool, vllm_servers  # noqa: F401 (fixtures)
+
+ALICE = "aaaaaaaa-0000-4000-8000-000000000001"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def add_model(db, name=None, base_url=None, model_id=None, served=None, provider="vllm", model=None) -> str:
+    """Insert an llm_models row the way an app would (the guard fills a missing name)."""
+    model = model or str(uuid.uuid4())
+    if db.kind == "supabase":  # NOT NULL without default there
+        base_url, model_id = base_url or "", model_id or ""
+    db.execute("INSERT INTO llm_models (id, name, provider, base_url, model_id, served_model_name) "
+               "VALUES (%s, %s, %s, %s, %s, %s)", (model, name, provider, base_url, model_id, served))
+    return model
+
+
+def add_message(db, model: str, provider: str = "vllm") -> None:
+    """A message naming an unknown model: the trigger creates its placeholder."""
+    db.execute("INSERT INTO messages (role, content, model_id, provider) VALUES ('assistant', 'hi', %s, %s)",
+               (model, provider))
+
+
+def row(db, model: str) -> dict:
+    cur_rows = db.query("SELECT to_jsonb(l) FROM llm_models l WHERE id = %s", (model,))
+    return cur_rows[0][0] if cur_rows else None
+
+
+def name(db, model: str) -> str:
+    return db.value("SELECT name FROM llm_models WHERE id = %s", (model,))
+
+
+def snapshot(db) -> list:
+    return db.query("SELECT to_jsonb(l) FROM llm_models l ORDER BY id") + \
+        db.query("SELECT model_uuid, name, source, endpoint FROM pgmodelnames.machine_names ORDER BY 1")
+
+
+def backfill(db, *args: str):
+    return db.cli("backfill", *args)
+
+
+# ----------------------------------------------------------------- the pass
+
+def test_names_what_it_can_match_and_explains_the_rest(installed_db, vllm_servers):
+    db, server = installed_db, vllm_servers().serve("b1_served_name_v1_models")  # serves tiny-llama
+    placeholder = str(uuid.uuid4())
+    add_message(db, placeholder)  # no endpoint known
+    nameless = add_model(db, base_url=server.url + "/v1/")  # neither model_id nor served name
+    by_root = add_model(db, base_url=server.url, model_id="/tmp/tiny-llama")  # the --model path
+    human = add_model(db, name="Our Llama", base_url=server.url)
+    other = add_model(db, base_url=server.url, model_id="other-model")  # not served there
+    assert name(db, nameless) == f"Unknown vllm model {nameless[:8]}"
+    assert name(db, by_root) == "/tmp/tiny-llama" and name(db, other) == "other-model"  # the guard's names
+
+    result = backfill(db)
+    assert result.code == 0, result.err + result.out
+    assert name(db, nameless) == "tiny-llama"
+    assert name(db, by_root) == "tiny-llama"
+    assert row(db, by_root)["served_model_name"] == "tiny-llama"
+    assert row(db, by_root)["model_id"] == "/tmp/tiny-llama"  # app data is filled, never overwritten
+    assert row(db, nameless)["model_id"] == "tiny-llama"
+    assert name(db, human) == "Our Llama"
+    assert name(db, other) == "other-model"  # never renamed after another model
+    assert name(db, placeholder) == f"Unknown vllm model {placeholder[:8]}"
+    assert db.query("SELECT source, endpoint FROM pgmodelnames.machine_names WHERE model_uuid = %s",
+                    (nameless,)) == [("server", server.url)]
+    out = result.out
+    assert f"ok  {server.url}  [llm_models.base_url]  1 model: tiny-llama" in out
+    assert "named 2 models" in out and "the server's only base model" in out and "model_id = root" in out
+    assert f"{other}  'other-model': the server does not serve its model_id 'other-model'" in out
+    assert f"{placeholder}  'Unknown vllm model {placeholder[:8]}': no endpoint known" in out
+    assert db.value("SELECT display_name FROM model_display_names WHERE id = %s", (nameless,)) == "tiny-llama"
+
+    before = snapshot(db)
+    again = backfill(db)
+    assert again.code == 0 and "nothing to do" in again.out
+    assert not any(text.startswith("named") for text in again.out.splitlines())
+    assert f"every served model already has a row (tiny-llama); if it is one of them: " \
+           f"pgmodelnames backfill --map {placeholder}=tiny-llama" in again.out
+    assert snapshot(db) == before
+
+
+def test_dry_run_changes_nothing(installed_db, vllm_servers):
+    db, server = installed_db, vllm_servers().serve("c1_lora_v1_models")
+    model = add_model(db, base_url=server.url, served="my-adapter")
+    before = snapshot(db)
+    result = backfill(db, "--dry-run", "--register-new")
+    assert result.code == 0, result.err
+    assert "dry run: nothing is changed" in result.out
+    assert "would name 1 model" in result.out and "my-adapter (LoRA on tiny-llama)" in result.out
+    assert "would register 1 served model" in result.out  # tiny-llama has no row yet
+    assert snapshot(db) == before
+
+
+def test_lora_adapter_is_named_after_its_base_and_gets_base_model(installed_db, vllm_servers):
+    db, server = installed_db, vllm_servers().serve("c2_lora_multi_v1_models")
+    db.execute("ALTER TABLE llm_models ADD COLUMN base_model text")
+    adapter = add_model(db, base_url=server.url, served="json-adapter")
+    base = add_model(db, base_url=server.url, model_id="tiny-alias")
+    result = backfill(db)
+    assert result.code == 0, result.err
+    assert name(db, adapter) == "json-adapter (LoRA on tiny-alias)"
+    assert row(db, adapter)["base_model"] == "tiny-alias"
+    assert name(db, base) == "tiny-alias" and row(db, base)["base_model"] is None
+    # tiny-llama shares tiny-alias's root: an alias of a registered model, not a missing one
+    unregistered = result.out.split("served but not registered")[1]
+    assert "my-adapter" in unregistered and "json-badbase (LoRA on tiny-llama)" in unregistered
+    assert "'tiny-llama'" not in unregistered
+
+
+def test_a_server_with_several_base_models_is_not_guessed(installed_db, vllm_servers):
+    db = installed_db
+    server = vllm_servers().serve_models([{"id": "llama-8b", "root": "/m/llama"}, {"id": "qwen", "root": "/m/qwen"}])
+    model = add_model(db, base_url=server.url)
+    result = backfill(db)
+    assert result.code == 0
+    assert name(db, model) == f"Unknown vllm model {model[:8]}"
+    assert "the server serves 2 base models (cannot tell which): use --map" in result.out
+    assert f"--map {model}=llama-8b" in result.out
+    assert "not matched" not in result.out  # a placeholder is listed once, under unresolved
+
+
+# ----------------------------------------------------------------- --map
+
+def test_map_names_a_placeholder(installed_db, vllm_servers):
+    db, server = installed_db, vllm_servers().serve("b2_two_names_v1_models")
+    placeholder = str(uuid.uuid4())
+    add_message(db, placeholder)
+    hint = backfill(db, "--endpoint", server.url)
+    assert "served models not yet matched: tiny-llama, tiny-alias" in hint.out
+    assert f"pgmodelnames backfill --map {placeholder}=tiny-llama" in hint.out
+
+    result = backfill(db, "--endpoint", server.url, "--map", f"{placeholder}=tiny-alias")
+    assert result.code == 0, result.err
+    assert name(db, placeholder) == "tiny-alias"
+    assert row(db, placeholder)["model_id"] == "tiny-alias"
+    assert "--map" in result.out and "unresolved" not in result.out
+    assert db.value("SELECT is_placeholder FROM model_display_names WHERE id = %s", (placeholder,)) is False
+    again = backfill(db, "--endpoint", server.url, "--map", f"{placeholder}=tiny-alias")
+    assert again.code == 0 and "nothing to do" in again.out
+
+
+@pytest.mark.parametrize("mapping, says", [
+    ("{p}=no-such-model", "no queried endpoint serves that id (served: tiny-llama)"),
+    ("{other}=tiny-llama", "no llm_models row has this id"),
+    ("not-a-uuid=tiny-llama", "expected UUID=SERVED_ID"),
+    ("{p}=", "expected UUID=SERVED_ID"),
+])
+def test_bad_map_is_a_usage_error_and_changes_nothing(make_db, vllm_servers, mapping, says):
+    db, server = make_db("minimal", installed=True), vllm_servers().serve("b1_served_name_v1_models")
+    placeholder = str(uuid.uuid4())
+    add_message(db, placeholder)
+    nameless = add_model(db, base_url=server.url)
+    before = snapshot(db)
+    result = backfill(db, "--endpoint", server.url, "--map",
+                      mapping.format(p=placeholder, other=str(uuid.uuid4())))
+    assert result.code == 2
+    assert says in result.err
+    assert snapshot(db) == before and name(db, nameless) != "tiny-llama"  # nothing applied
+
+
+def test_map_never_replaces_a_human_name(installed_db, vllm_servers):
+    db, server = installed_db, vllm_servers().serve("b1_served_name_v1_models")
+    model = add_model(db, name="Chosen by Alice")
+    result = backfill(db, "--endpoint", server.url, "--map", f"{model}=tiny-llama")
+    assert result.code == 0
+    assert name(db, model) == "Chosen by Alice"
+    assert "has the human name 'Chosen by Alice'; --map ignored" in result.out
+
+
+def test_human_names_are_never_touched(installed_db, vllm_servers):
+    db, server = installed_db, vllm_servers().serve("c1_lora_v1_models")
+    humans = [add_model(db, name="Prod chat", base_url=server.url, served="tiny-llama"),
+              add_model(db, name="   Adapter  ", base_url=server.url, model_id="my-adapter")]
+    db.execute("INSERT INTO pgmodelnames.machine_names (model_uuid, name, source) VALUES (%s, 'old', 'guard')",
+               (humans[0],))  # a recorded machine name that no longer matches: a human renamed it
+    before = snapshot(db)
+    result = backfill(db, "--register-new")
+    assert result.code == 0
+    assert [name(db, m) for m in humans] == ["Prod chat", "   Adapter  "]
+    assert snapshot(db) == before and "nothing to do" in result.out
+
+
+def test_a_rename_racing_with_backfill_wins(make_db, vllm_servers):
+    """The app renames a row while backfill is about to write it: backfill's
+    row lock waits for the app's transaction and then leaves the human name."""
+    db, server = make_db("minimal", installed=True), vllm_servers().serve("b1_served_name_v1_models")
+    model = add_model(db, base_url=server.url)
+    app = db.connect(autocommit=False)
+    app.execute("UPDATE llm_models SET name = 'Renamed by a human' WHERE id = %s", (model,))
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("result", backfill(db)))
+    runner.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not db.value(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"):
+        time.sleep(0.02)
+    app.commit()  # the human name commits while backfill waits on the row
+    app.close()
+    runner.join(15)
+    result = outcome["result"]
+    assert result.code == 0, result.err
+    assert name(db, model) == "Renamed by a human"
+    assert "renamed meanwhile to 'Renamed by a human' (a human name): left alone" in result.out
+
+
+# ----------------------------------------------------------------- --register-new
+
+def test_register_new_adds_served_models(installed_db, vllm_servers):
+    db, server = installed_db, vllm_servers().serve("c1_lora_v1_models")
+    listed = backfill(db, "--endpoint", server.url + "/v1")
+    assert listed.code == 0
+    assert "served but not registered" in listed.out and "add them with --register-new" in listed.out
+    assert db.value("SELECT count(*) FROM llm_models") == 0
+
+    result = backfill(db, "--endpoint", server.url + "/v1", "--register-new", "--user-id", ALICE)
+    assert result.code == 0, result.err
+    rows = {r[0]["served_model_name"]: r[0] for r in db.query("SELECT to_jsonb(l) FROM llm_models l")}
+    assert set(rows) == {"tiny-llama", "my-adapter"}
+    assert rows["tiny-llama"]["name"] == "tiny-llama"
+    assert rows["my-adapter"]["name"] == "my-adapter (LoRA on tiny-llama)"
+    for served, data in rows.items():
+        assert data["provider"] == "vllm" and data["model_id"] == served
+        assert data["base_url"] == server.url + "/v1"  # as the operator wrote it
+        assert data["user_id"] == ALICE
+    assert db.value("SELECT count(*) FROM pgmodelnames.machine_names WHERE source = 'server' AND endpoint = %s",
+                    (server.url,)) == 2
+    assert "registered 2 served models" in result.out
+
+    again = backfill(db, "--endpoint", server.url + "/v1", "--register-new", "--user-id", ALICE)
+    assert again.code == 0 and "nothing to do" in again.out
+    assert db.value("SELECT count(*) FROM llm_models") == 2
+
+
+def test_register_new_option_checks(make_db, vllm_servers):
+    db, server = make_db("minimal", installed=True), vllm_servers().serve("b1_served_name_v1_models")
+    assert "only applies with --register-new" in backfill(db, "--endpoint", server.url, "--user-id", ALICE).err
+    bad = backfill(db, "--endpoint", server.url, "--register-new", "--user-id", "alice")
+    assert bad.code == 2 and "is not a UUID" in bad.err
+    db.execute("ALTER TABLE llm_models ALTER COLUMN user_id SET NOT NULL")
+    need = backfill(db, "--endpoint", server.url, "--register-new")
+    assert need.code == 2 and "pass --user-id UUID" in need.err
+    assert db.value("SELECT count(*) FROM llm_models") == 0
+
+
+def test_too_long_id_is_skipped_and_the_rest_commits(installed_db, vllm_servers):
+    db = installed_db
+    server = vllm_servers().serve_models([{"id": "z" * 10_000}, {"id": "tiny-llama", "root": "/tmp/tiny-llama"}])
+    result = backfill(db, "--endpoint", server.url, "--register-new")
+    assert result.code == 0, result.err
+    assert f"note: {server.url}: skipped served model 1" in result.out
+    assert "10000 characters" in result.out and "not stored truncated" in result.out
+    assert db.query("SELECT name FROM llm_models") == [("tiny-llama",)]
+
+
+MALICIOUS = [
+    "x'); DROP TABLE llm_models; --",
+    "semi;colon \"quoted\" $$dollar$$ %s %(name)s {fills}",
+    "line\nbreak\r\nthird",
+    "bell\x07and\x1bescape\x7f",
+    "ünïcødé 模型 🚀",
+    "\u202eevil-bidi",
+]
+
+
+def test_malicious_ids_are_stored_safely(installed_db, vllm_servers):
+    db = installed_db
+    server = vllm_servers().serve_models([{"id": i} for i in MALICIOUS])
+    result = backfill(db, "--endpoint", server.url, "--register-new", "--json")
+    assert result.code == 0, result.err
+    stored = {r[0]: r[1] for r in db.query("SELECT served_model_name, name FROM llm_models")}
+    assert set(stored) == set(MALICIOUS)  # the ids exactly as served, as parameters
+    for served, shown in stored.items():
+        assert not any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch == "\u202e" for ch in shown), shown
+        assert db.value("SELECT model_id FROM llm_models WHERE served_model_name = %s", (served,)) == served
+    assert stored["ünïcødé 模型 🚀"] == "ünïcødé 模型 🚀"
+    assert stored["line\nbreak\r\nthird"] == "line break third"
+    assert stored["bell\x07and\x1bescape\x7f"] == "bellandescape"
+    assert db.value("SELECT to_regclass('llm_models') IS NOT NULL")
+    assert len(json.loads(result.out)["registered"]) == len(MALICIOUS)
+    assert backfill(db, "--endpoint", server.url, "--register-new").out.count("nothing to do") == 1
+
+
+# ----------------------------------------------------------------- endpoints
+
+def test_slow_and_fast_endpoints_run_concurrently(installed_db, vllm_servers):
+    db = installed_db
+    slow, fast = vllm_servers().serve_slowly(10), vllm_servers().serve("b1_served_name_v1_models")
+    model = add_model(db, base_url=fast.url)
+    started = time.monotonic()
+    result = backfill(db, "--endpoint", slow.url, "--endpoint", fast.url, "--timeout", "1")
+    elapsed = time.monotonic() - started
+    assert result.code == 6
+    assert elapsed < 2.5, f"{elapsed:.1f} s"
+    assert name(db, model) == "tiny-llama"  # the healthy answer was applied
+    assert f"FAILED  {slow.url}" in result.out and "timed out after 1 s" in result.out
+    assert "the answers of the others were applied (exit code 6)" in result.out
+
+
+def test_every_failure_gets_its_own_line(installed_db, vllm_servers):
+    db = installed_db
+    healthy = vllm_servers().serve("b1_served_name_v1_models")
+    missing = vllm_servers()
+    missing.http.expect_request("/v1/models").respond_with_data('{"detail":"Not Found"}', status=404)
+    refused = f"http://127.0.0.1:{closed_port()}"
+    placeholder = str(uuid.uuid4())
+    add_message(db, placeholder)
+    db.execute("UPDATE llm_models SET base_url = %s WHERE id = %s", (refused, placeholder))
+    add_model(db, base_url="ftp://files.example.com/v1")
+    result = backfill(db, "--endpoint", healthy.url, "--endpoint", missing.url,
+                      "--endpoint", "http://does-not-exist.invalid:8000")
+    assert result.code == 6
+    lines = result.out.splitlines()
+
+    def line(url):
+        return next(text for text in lines if url in text)
+    assert "DNS failure" in line("does-not-exist.invalid")
+    assert "HTTP 404" in line(missing.url)
+    assert "connection refused" in line(refused) and "[llm_models.base_url]" in line(refused)
+    assert "not queried: only http:// and https://" in line("ftp://files.example.com/v1")
+    assert f"its endpoint {refused} failed: connection refused" in result.out
+    assert "3 endpoints failed" in result.out
+
+
+def test_api_key_goes_only_to_named_endpoints_and_is_never_printed(installed_db, vllm_servers, monkeypatch):
+    db, server = installed_db, vllm_servers().serve_with_key()
+    model = add_model(db, base_url=server.url)  # discovered: chosen by whoever wrote the row
+    found = backfill(db, "--api-key", KEY)
+    assert found.code == 6
+    assert [r.headers.get("Authorization") for r in server.requests()] == [None]
+    assert "name this one with --endpoint and pass --api-key" in found.out
+    assert name(db, model) != "tiny-llama"
+
+    server.http.clear_log()
+    monkeypatch.setenv("VLLM_API_KEY", KEY)
+    named = backfill(db, "--endpoint", server.url, "--json")
+    assert named.code == 0, named.err
+    assert [r.headers.get("Authorization") for r in server.requests()] == [f"Bearer {KEY}"]
+    assert name(db, model) == "tiny-llama"
+    document = json.loads(named.out)
+    assert document["endpoints"][0]["source"] == "--endpoint" and document["changes"][0]["new_name"] == "tiny-llama"
+    for output in (found.out, found.err, named.out, named.err):
+        assert KEY not in output
+
+
+def test_json_output(installed_db, vllm_servers):
+    db, server = installed_db, vllm_servers().serve("c0_lora_default_name_v1_models")
+    model = add_model(db, base_url=server.url)
+    result = backfill(db, "--json", "--timeout", "2")
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert document["dry_run"] is False and document["exit_code"] == 0 and document["nothing_to_do"] is False
+    assert document["endpoints"][0]["url"] == server.url and document["endpoints"][0]["status"] == "ok"
+    assert [m["name"] for m in document["endpoints"][0]["models"]] == [
+        "/tmp/tiny-llama", "my-adapter (LoRA on /tmp/tiny-llama)"]
+    change = document["changes"][0]
+    assert change["model"] == model and change["new_name"] == "/tmp/tiny-llama"
+    assert change["matched_by"] == "the server's only base model" and change["endpoint"] == server.url
+    assert document["not_registered"] == [{"endpoint": server.url, "served_id": "my-adapter",
+                                           "name": "my-adapter (LoRA on /tmp/tiny-llama)", "aliases": []}]
+    again = json.loads(backfill(db, "--json").out)
+    assert again["nothing_to_do"] is True and again["changes"] == []
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--endpoint", "gpu1:8000"], "only http:// and https://"),
+    (["--endpoint", "http://u:pw@gpu1:8000"], "credentials in the URL are not accepted"),
+    (["--timeout", "0"], "--timeout must be between"),
+    (["--watch", "-1"], "--watch must be a positive"),
+    (["--api-key", "two words"], "printable ASCII"),
+    (["--watch", "5", "--dry-run"], "do not go together"),
+])
+def test_bad_options_exit_2(make_db, args, says):
+    result = backfill(make_db("minimal", installed=True), *args)
+    assert result.code == 2 and says in result.err
+    assert "pw" not in result.err
+
+
+def test_not_installed_says_so(make_db):
+    result = backfill(make_db("supabase"), "--endpoint", "http://127.0.0.1:9")
+    assert result.code == 4 and "pgmodelnames is not installed" in result.err and "pgmodelnames upgrade" in result.err
+
+
+def test_no_endpoint_at_all(installed_db):
+    db = installed_db
+    placeholder = str(uuid.uuid4())
+    add_message(db, placeholder)
+    result = backfill(db)
+    assert result.code == 0
+    assert "none: pass --endpoint URL" in result.out and f"{placeholder}" in result.out
+
+
+def test_database_unreachable_exit_3(installed_db):
+    result = installed_db.cli("backfill", url=f"postgresql://postgres@127.0.0.1:{closed_port()}/nope")
+    assert result.code == 3 and "cannot connect to the database" in result.err
+
+
+# ----------------------------------------------------------------- --watch
+
+def test_watch_applies_new_rows_prints_only_changes_and_stops_on_sigterm(make_db, vllm_servers):
+    db, server = make_db("minimal", installed=True), vllm_servers().serve("b1_served_name_v1_models")
+    dead = f"http://127.0.0.1:{closed_port()}"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pgmodelnames", "--database-url", db.url, "backfill",
+         "--endpoint", server.url, "--endpoint", dead, "--watch", "0.2", "--timeout", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(text) for text in process.stdout], daemon=True).start()
+
+    def read_until(marker: str, seconds: float = 20) -> list[str]:
+        seen, deadline = [], time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=0.2))
+            except queue.Empty:
+                continue
+            if marker in seen[-1]:
+                return seen
+        raise AssertionError(f"{marker!r} not printed; got {seen!r}")
+
+    try:
+        first = read_until("endpoint failed")  # the first pass prints the whole report
+        assert any("nothing to do" in text for text in first)
+        model = add_model(db, base_url=server.url)
+        change = read_until("tiny-llama")  # a later pass prints only what changed
+        assert any("named 1 model" in text for text in change)
+        assert not any("connection refused" in text or "nothing to do" in text for text in change)
+        assert name(db, model) == "tiny-llama"
+        time.sleep(0.5)  # quiet passes print nothing
+        assert lines.empty()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+        assert "backfill --watch stopped after" in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_watch_json_prints_one_document_per_changed_pass(make_db, vllm_servers, capsys):
+    from pgmodelnames import backfill as backfill_module
+    from pgmodelnames import cli, config
+
+    db, server = make_db("supabase", installed=True), vllm_servers().serve("b1_served_name_v1_models")
+    args = cli.build_parser().parse_args(["backfill", "--endpoint", server.url, "--watch", "0.1", "--json"])
+    settings = config.Settings(url=config.database_url(db.url), schema=None)
+    stop = threading.Event()
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault(
+        "code", backfill_module.watch(settings, backfill_module.parse_options(args), stop)))
+    worker.start()
+    try:
+        time.sleep(0.5)  # a few quiet passes after the first
+        model = add_model(db, base_url=server.url)
+        deadline = time.monotonic() + 10
+        while name(db, model) != "tiny-llama" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        worker.join(10)
+    assert outcome["code"] == 0
+    documents = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert len(documents) == 2  # the first pass, then only the pass that changed something
+    assert documents[0]["nothing_to_do"] is True and documents[0]["endpoints"][0]["status"] == "ok"
+    assert documents[1]["changes"][0]["model"] == model and documents[1]["endpoints"] == []
+    assert "at" in documents[1]

@@ -1,0 +1,390 @@
+"""The vLLM client against a real local HTTP server serving recorded vLLM 0.32 answers.
+
+The helpers and fixtures at the top (recordings, VllmServer, vllm_servers)
+are shared with test_backfill.py.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from pgmodelnames import vllm
+
+RECORDINGS = Path(__file__).parent / "fixtures" / "vllm"
+KEY = "sekret"  # the key the recorded --api-key server was started with
+
+
+def recording(name: str) -> Response:
+    """A recorded response: status line and headers from NAME.headers.txt, the body as received."""
+    head = (RECORDINGS / f"{name}.headers.txt").read_text().splitlines()
+    status = int(head[0].split()[1])
+    headers = {}
+    for line in head[1:]:
+        if ":" in line:
+            key, _, value = line.partition(":")
+            if key.lower() not in ("date", "server", "content-length"):
+                headers[key.strip()] = value.strip()
+    body_file = RECORDINGS / f"{name}.json"
+    body = body_file.read_bytes() if body_file.exists() else b""
+    return Response(body, status=status, headers=headers)
+
+
+class VllmServer:
+    """One local HTTP server standing in for a vLLM server (threaded, so a
+    sleeping handler does not block other requests)."""
+
+    def __init__(self) -> None:
+        self.http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.http.start()
+        self.release = threading.Event()  # ends any sleeping handler at teardown
+        self.lock = threading.Lock()
+        self.sleeping = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http.port}"
+
+    def serve(self, name: str) -> "VllmServer":
+        """Answer GET /v1/models with a recording."""
+        self.http.expect_request("/v1/models", method="GET").respond_with_response(recording(name))
+        return self
+
+    def serve_models(self, cards: list[dict]) -> "VllmServer":
+        """Answer with a vLLM-shaped list of the given cards (for ids no recording has)."""
+        data = [{"id": c["id"], "object": "model", "created": 1795798176, "owned_by": "vllm",
+                 "root": c.get("root", c["id"]), "parent": c.get("parent"), "max_model_len": 128,
+                 "permission": []} for c in cards]
+        body = json.dumps({"object": "list", "data": data})
+        self.http.expect_request("/v1/models").respond_with_data(body, content_type="application/json")
+        return self
+
+    def serve_with_key(self, key: str = KEY) -> "VllmServer":
+        """Like vLLM's --api-key: 401 {"error":"Unauthorized"} unless "Bearer <key>" (scheme case-insensitive)."""
+        def handler(request: Request) -> Response:
+            scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+            if scheme.lower() == "bearer" and token == key:
+                return recording("d_apikey_v1_models_good_key")
+            return recording("d_apikey_v1_models_no_key")
+        self.http.expect_request("/v1/models").respond_with_handler(handler)
+        return self
+
+    def serve_slowly(self, seconds: float, name: str = "b1_served_name_v1_models") -> "VllmServer":
+        release = self.release
+
+        def handler(request: Request) -> Response:
+            with self.lock:
+                self.sleeping += 1
+            try:
+                release.wait(seconds)
+            finally:
+                with self.lock:
+                    self.sleeping -= 1
+            return recording(name)
+        self.http.expect_request("/v1/models").respond_with_handler(handler)
+        return self
+
+    def requests(self) -> list[Request]:
+        return [request for request, _ in self.http.log]
+
+    def reset(self) -> None:
+        """Forget handlers and requests (servers are reused: stopping one costs 0.5 s)."""
+        self.release.set()
+        deadline = time.monotonic() + 3
+        while self.sleeping and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.02 if self.http.log else 0)  # a released handler's request is logged just after it returns
+        self.http.clear()
+        self.release = threading.Event()
+
+    def stop(self) -> None:
+        self.release.set()
+        if self.http.is_running():
+            self.http.stop()
+
+
+@pytest.fixture(scope="session")
+def vllm_server_pool():
+    pool: list[VllmServer] = []
+    yield pool
+    for server in pool:
+        server.stop()
+
+
+@pytest.fixture
+def vllm_servers(vllm_server_pool):
+    """vllm_servers() -> a VllmServer with no handlers yet, reset after the test."""
+    used = 0
+
+    def make() -> VllmServer:
+        nonlocal used
+        if used == len(vllm_server_pool):
+            vllm_server_pool.append(VllmServer())
+        server = vllm_server_pool[used]
+        used += 1
+        return server
+
+    yield make
+    for server in vllm_server_pool[:used]:
+        server.reset()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def fetch(url: str, key: str | None = None, named: bool = True, timeout: float = 3.0) -> vllm.Result:
+    endpoint = vllm.Endpoint(vllm.normalize_endpoint(url), named=named, raw=url)
+    return vllm.fetch_all([endpoint], key, timeout)[0]
+
+
+# ----------------------------------------------------------------- URLs
+
+@pytest.mark.parametrize("given", [
+    "http://gpu1:8000", "http://gpu1:8000/", "http://gpu1:8000/v1", "http://gpu1:8000/v1/",
+    "http://gpu1:8000/v1/models", " HTTP://GPU1:8000/v1 ",
+])
+def test_normalize_accepts_the_forms_users_paste(given):
+    assert vllm.normalize_endpoint(given) == "http://gpu1:8000"
+
+
+def test_normalize_keeps_a_proxy_prefix_https_and_ipv6():
+    assert vllm.normalize_endpoint("https://llm.example.com/vllm/v1/") == "https://llm.example.com/vllm"
+    assert vllm.normalize_endpoint("http://[::1]:8000/v1") == "http://[::1]:8000"
+    assert vllm.normalize_endpoint("http://gpu1:80/v1") == "http://gpu1"  # the default port says nothing
+
+
+@pytest.mark.parametrize("given, reason", [
+    ("ftp://gpu1/v1", "only http:// and https://"),
+    ("file:///etc/passwd", "only http:// and https://"),
+    ("gpu1:8000", "only http:// and https://"),
+    ("javascript:alert(1)", "only http:// and https://"),
+    ("http://user:pw@gpu1:8000", "credentials"),
+    ("http://gpu1:8000/v1?key=x", "query string"),
+    ("", "empty"),
+    ("http://", "no host"),
+])
+def test_normalize_refuses_other_urls(given, reason):
+    with pytest.raises(vllm.EndpointError, match=reason):
+        vllm.normalize_endpoint(given)
+
+
+# ----------------------------------------------------------------- recorded answers
+
+def test_default_model_is_listed_by_its_path(vllm_servers):
+    server = vllm_servers().serve("a_default_v1_models")
+    result = fetch(server.url + "/v1/")  # a pasted form: still GET exactly /v1/models
+    assert result.ok, result.error
+    assert result.cards == [vllm.Card("/tmp/tiny-llama", "/tmp/tiny-llama", None)]
+    assert [r.path for r in server.requests()] == ["/v1/models"]
+    assert server.requests()[0].method == "GET"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("b1_served_name_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None)]),
+    ("b2_two_names_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None),
+                                vllm.Card("tiny-alias", "/tmp/tiny-llama", None)]),
+    ("c0_lora_default_name_v1_models", [vllm.Card("/tmp/tiny-llama", "/tmp/tiny-llama", None),
+                                        vllm.Card("my-adapter", "/tmp/tiny-lora", "/tmp/tiny-llama")]),
+    ("c1_lora_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None),
+                           vllm.Card("my-adapter", "/tmp/tiny-lora", "tiny-llama")]),
+])
+def test_recorded_model_lists(vllm_servers, name, expected):
+    result = fetch(vllm_servers().serve(name).url)
+    assert result.ok and result.cards == expected and result.notices == []
+
+
+def test_lora_parents_follow_vllm(vllm_servers):
+    result = fetch(vllm_servers().serve("c2_lora_multi_v1_models").url)
+    parents = {card.id: card.parent for card in result.cards}
+    assert parents == {"tiny-llama": None, "tiny-alias": None, "my-adapter": "tiny-llama",
+                       "json-adapter": "tiny-alias", "json-badbase": "tiny-llama"}
+    assert [card.is_adapter for card in result.cards] == [False, False, True, True, True]
+
+
+def test_api_key_server_answers_with_the_right_bearer_token(vllm_servers):
+    server = vllm_servers().serve_with_key()
+    result = fetch(server.url, key=KEY)
+    assert result.ok and [card.id for card in result.cards] == ["tiny-llama"]
+    assert server.requests()[0].headers["Authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("key, named, says", [
+    (None, True, "the server needs an API key: pass --api-key or set VLLM_API_KEY"),
+    ("wrong", True, "the API key is wrong"),
+    (KEY, False, "name this one with --endpoint"),  # a discovered server never gets the key
+])
+def test_401_says_what_is_wrong_with_the_key(vllm_servers, key, named, says):
+    server = vllm_servers().serve_with_key()
+    result = fetch(server.url, key=key, named=named)
+    assert not result.ok
+    assert result.error.startswith("HTTP 401 Unauthorized") and says in result.error
+    assert KEY not in result.error
+    if not named:
+        assert "Authorization" not in server.requests()[0].headers
+
+
+def test_403_is_a_key_problem_too(vllm_servers):
+    server = vllm_servers()
+    server.http.expect_request("/v1/models").respond_with_json({"error": "Forbidden"}, status=403)
+    result = fetch(server.url, key="k")
+    assert result.error.startswith("HTTP 403 Forbidden") and "key is wrong" in result.error
+
+
+# ----------------------------------------------------------------- broken servers
+
+def test_connection_refused():
+    result = fetch(f"http://127.0.0.1:{closed_port()}")
+    assert result.error.startswith("connection refused")
+
+
+def test_dns_failure():
+    result = fetch("http://does-not-exist.invalid:8000")
+    assert result.error.startswith("DNS failure")
+
+
+def test_timeout_is_bounded(vllm_servers):
+    server = vllm_servers().serve_slowly(5)
+    started = time.monotonic()
+    result = fetch(server.url, timeout=0.4)
+    assert result.error.startswith("timed out after 0.4 s")
+    assert time.monotonic() - started < 1.5
+
+
+def test_404_is_not_a_vllm_server(vllm_servers):
+    server = vllm_servers()
+    server.http.expect_request("/v1/models").respond_with_response(recording("a_default_404"))
+    result = fetch(server.url)
+    assert result.error.startswith("HTTP 404 Not Found") and "not a vLLM" in result.error
+
+
+def test_500_reports_vllms_message(vllm_servers):
+    server = vllm_servers()
+    server.http.expect_request("/v1/models").respond_with_response(recording("engine_dead_500"))
+    result = fetch(server.url)
+    assert result.error.startswith("HTTP 500 server error: EngineCore encountered an issue")
+
+
+@pytest.mark.parametrize("body, says", [
+    (b"<html>hello</html>", "not valid JSON"),
+    (b'{"object":"list","data":[', "not valid JSON"),
+    (b"\xff\xfe garbage", "not valid JSON"),
+    (b"[1, 2]", "wrong shape: a list"),
+    (b'{"object":"error","data":[]}', '"object" is not "list"'),
+    (b'{"object":"list"}', 'no "data" list'),
+    (b'{"object":"list","data":{"id":"x"}}', 'no "data" list'),
+    (b'{"object":"list","data":["x"]}', "model 1 is a string"),
+    (b'{"object":"list","data":[{"root":"x"}]}', 'model 1 has no "id" string'),
+    (b'{"object":"list","data":[{"id":42}]}', 'model 1 has no "id" string'),
+    (b'{"object":"list","data":[{"id":"a","parent":7}]}', 'non-string "parent"'),
+    (b'{"object":"list","data":[]}', "no models (empty list)"),
+])
+def test_bad_bodies(vllm_servers, body, says):
+    server = vllm_servers()
+    server.http.expect_request("/v1/models").respond_with_data(body, content_type="application/json")
+    result = fetch(server.url)
+    assert not result.ok and says in result.error and result.cards == []
+
+
+def test_huge_body_with_content_length_is_refused(vllm_servers):
+    server = vllm_servers()
+    server.http.expect_request("/v1/models").respond_with_data(b" " * (vllm.MAX_BODY_BYTES + 1))
+    result = fetch(server.url)
+    assert "larger than 4 MiB" in result.error
+
+
+def test_huge_streamed_body_stops_at_the_cap(vllm_servers):
+    sent = []
+
+    def endless():
+        for _ in range(10_000):  # 640 MiB if it were all read
+            sent.append(1)
+            yield b'{"object":"list","data":[' + b" " * 65536
+
+    server = vllm_servers()
+    server.http.expect_request("/v1/models").respond_with_response(Response(endless(), mimetype="application/json"))
+    started = time.monotonic()
+    result = fetch(server.url, timeout=5)
+    assert "larger than 4 MiB" in result.error
+    assert time.monotonic() - started < 3
+    assert len(sent) < 1000
+
+
+def test_redirect_to_another_host_is_not_followed(vllm_servers):
+    target = vllm_servers().serve("b1_served_name_v1_models")
+    server = vllm_servers()
+    server.http.expect_request("/v1/models").respond_with_response(
+        Response(b"", status=307, headers={"location": target.url + "/v1/models"}))
+    result = fetch(server.url, key=KEY)
+    assert result.error.startswith("HTTP 307 redirect to " + target.url) and "not followed" in result.error
+    assert target.requests() == []  # neither the request nor the key went there
+
+
+def test_too_long_and_nul_ids_are_set_aside_not_truncated(vllm_servers):
+    long_id = "x" * 10_000
+    server = vllm_servers().serve_models([{"id": "tiny-llama"}, {"id": long_id}, {"id": "nul\x00id"},
+                                          {"id": "tiny-llama"}])
+    result = fetch(server.url)
+    assert result.ok and [card.id for card in result.cards] == ["tiny-llama"]
+    assert len(result.notices) == 2
+    assert "10000 characters" in result.notices[0] and "not stored truncated" in result.notices[0]
+    assert "NUL" in result.notices[1]
+
+
+def test_only_unstorable_ids_is_a_failure(vllm_servers):
+    result = fetch(vllm_servers().serve_models([{"id": "y" * 3000}]).url)
+    assert not result.ok and "no model that can be stored" in result.error
+
+
+# ----------------------------------------------------------------- concurrency and the key
+
+def test_endpoints_are_asked_concurrently(vllm_servers):
+    slow = [vllm_servers().serve_slowly(0.8) for _ in range(3)]
+    endpoints = [vllm.Endpoint(s.url, named=True) for s in slow]
+    started = time.monotonic()
+    results = vllm.fetch_all(endpoints, None, 5)
+    elapsed = time.monotonic() - started
+    assert all(r.ok for r in results)
+    assert elapsed < 2.0, f"{elapsed:.2f} s: not concurrent (sequential would take 2.4 s)"
+
+
+def test_a_hung_server_does_not_delay_the_others(vllm_servers):
+    hung = vllm_servers().serve_slowly(10)
+    fast = vllm_servers().serve("b1_served_name_v1_models")
+    started = time.monotonic()
+    results = vllm.fetch_all([vllm.Endpoint(hung.url, True), vllm.Endpoint(fast.url, True)], None, 0.5)
+    assert time.monotonic() - started < 1.5
+    assert results[0].error.startswith("timed out") and results[1].ok
+    assert results[1].seconds < 0.5
+
+
+def test_key_goes_only_to_named_endpoints(vllm_servers):
+    named, found = vllm_servers().serve_with_key(), vllm_servers().serve_with_key()
+    results = vllm.fetch_all([vllm.Endpoint(named.url, True), vllm.Endpoint(found.url, False)], KEY, 3)
+    assert results[0].ok and not results[1].ok
+    assert named.requests()[0].headers.get("Authorization") == f"Bearer {KEY}"
+    assert "Authorization" not in found.requests()[0].headers
+
+
+def test_clean_text():
+    assert vllm.clean_text("a\x00b\x07c\nd\te\u202eevil\x9b", 100) == "abc d eevil"
+    assert vllm.clean_text("模型 🚀 ü", 100) == "模型 🚀 ü"
+    assert vllm.clean_text("x" * 50, 10) == "x" * 9 + "…"
+
+
+def test_recorded_307_is_reported_not_followed(vllm_servers):
+    """vLLM's own redirect (it answers /v1/models/ with 307): replayed at /v1/models, it is never followed."""
+    server = vllm_servers()
+    server.http.expect_request("/v1/models").respond_with_response(recording("a_default_v1_models_trailing_slash"))
+    result = fetch(server.url, key=KEY)
+    assert result.error.startswith("HTTP 307 redirect to http://127.0.0.1:8011/v1/models: not followed")
+    assert len(server.requests()) == 1
