@@ -71,7 +71,8 @@ def diagnose(settings: Settings) -> dict[str, Any]:
 
         indexed = bool(tables["model_id_indexed"])
         started = time.monotonic()
-        unknown = _rows(conn, "unknown_model_ids_indexed" if indexed else "unknown_model_ids", schema)
+        conn.execute("SELECT set_config('pgmodelnames.doctor_use_index', %s, false)", ["on" if indexed else "off"])
+        unknown = _rows(conn, "unknown_model_ids", schema)
         elapsed = time.monotonic() - started
         database = {"host": conn.info.host, "port": conn.info.port, "dbname": conn.info.dbname}
 

@@ -234,13 +234,16 @@ def test_diagnostics_run_alone_before_install(minimal_db):
 
     minimal_db.execute("INSERT INTO messages (model_id, provider) VALUES (%s, 'vllm')", [ORPHAN])
     expected = {"app_tables": "has_llm_models", "installed_objects": "view_security_invoker",
-                "models_by_state": "state", "unknown_model_ids": "covered", "unknown_model_ids_indexed": "covered"}
-    with minimal_db.connect() as conn:
-        for name, column in expected.items():
-            cur = conn.execute(sqlfiles.render(f"diagnostics/{name}.sql", "public"))
-            columns = [c.name for c in cur.description]
-            rows = cur.fetchall()
-            assert column in columns, name
-            if name.startswith("unknown_model_ids"):
-                assert [(r[columns.index("provider")], r[columns.index("messages")]) for r in rows] == [("vllm", 1)]
+                "models_by_state": "state", "unknown_model_ids": "covered"}
+    for use_index in ("off", "on"):
+        with minimal_db.connect() as conn:
+            conn.execute("SELECT set_config('pgmodelnames.doctor_use_index', %s, false)", [use_index])
+            for name, column in expected.items():
+                cur = conn.execute(sqlfiles.render(f"diagnostics/{name}.sql", "public"))
+                columns = [c.name for c in cur.description]
+                rows = cur.fetchall()
+                assert column in columns, name
+                if name == "unknown_model_ids":
+                    assert [(r[columns.index("provider")], r[columns.index("messages")]) for r in rows] == \
+                        [("vllm", 1)]
     assert minimal_db.value("SELECT to_regnamespace('pgmodelnames') IS NULL")  # the doctor changes nothing

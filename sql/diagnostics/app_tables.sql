@@ -7,7 +7,7 @@
 --
 -- model_id_indexed: a btree index whose first column is messages.model_id
 -- (no predicate). The doctor then reads the distinct model ids with a loose
--- index scan (unknown_model_ids_indexed.sql) instead of a full scan.
+-- index scan (pgmodelnames.doctor_use_index=on in unknown_model_ids.sql) instead of a full scan.
 SELECT to_regnamespace(quote_ident('@app_schema_literal@')) IS NOT NULL        AS schema_exists,
        to_regclass(format('%I.llm_models', '@app_schema_literal@')) IS NOT NULL AS has_llm_models,
        to_regclass(format('%I.messages', '@app_schema_literal@')) IS NOT NULL   AS has_messages,

@@ -1,8 +1,16 @@
 -- Doctor: model ids in messages that llm_models does not know, by provider,
--- with message counts. Full-scan version: one pass over messages, one group
--- per (provider, model id), then the (few) groups are checked against
--- llm_models. When messages has an index on model_id the doctor runs
--- unknown_model_ids_indexed.sql instead (same output, reads the index).
+-- with message counts. Two ways to read messages, chosen by the setting
+-- pgmodelnames.doctor_use_index (the doctor sets it to on when messages has
+-- a btree index on model_id; the branch not chosen is pruned before it runs):
+--   off: one pass over messages, one group per (provider, model id), then
+--        the (few) groups are checked against llm_models;
+--   on:  a loose index scan (a recursive CTE that jumps from one distinct
+--        model_id to the next, one index probe per distinct id) finds the few
+--        distinct ids without reading the table; only the messages of unknown
+--        ids are then counted, from the same index. All messages of one
+--        unknown id are then counted under the provider of one of them
+--        (placeholders take one provider per id too); an id used with two
+--        providers is rare.
 --
 -- Output, one row per (provider, covered, is_uuid):
 --   covered and is_uuid   orphans: messages name a model that llm_models does
@@ -23,19 +31,53 @@
 -- Works before install (no pgmodelnames object is referenced).
 --
 -- Run it alone (schema public):
---   sed 's/@app_schema_literal@/public/g; s/@app_schema@/"public"/g' unknown_model_ids.sql | psql "$DATABASE_URL"
-WITH covered AS (
+--   sed 's/@app_schema_literal@/public/g; s/@app_schema@/"public"/g' unknown_model_ids.sql | PGOPTIONS='-c pgmodelnames.doctor_use_index=on' psql "$DATABASE_URL"
+WITH RECURSIVE covered AS (
     SELECT DISTINCT lower(btrim(p)) AS provider
       FROM unnest(string_to_array(
                coalesce(nullif(current_setting('pgmodelnames.doctor_providers', true), ''), 'vllm'), ',')) AS p
      WHERE btrim(p) <> ''
 ),
+distinct_ids AS (
+    (SELECT m.model_id FROM @app_schema@.messages AS m
+      WHERE m.model_id IS NOT NULL
+      ORDER BY m.model_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT m.model_id FROM @app_schema@.messages AS m
+             WHERE m.model_id > d.model_id
+             ORDER BY m.model_id LIMIT 1)
+      FROM distinct_ids AS d
+     WHERE d.model_id IS NOT NULL
+),
+candidates AS (
+    -- distinct ids with no llm_models row (every non-UUID text id is one)
+    SELECT d.model_id
+      FROM distinct_ids AS d
+     WHERE d.model_id IS NOT NULL
+       AND NOT EXISTS (
+           SELECT FROM @app_schema@.llm_models AS l
+            WHERE l.id = CASE WHEN length(btrim(d.model_id::text)) BETWEEN 32 AND 36
+                               AND btrim(d.model_id::text) ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+                              THEN btrim(d.model_id::text)::uuid
+                         END)
+),
 used AS (
-    -- the one pass over messages
+    -- off: the one pass over messages
     SELECT lower(btrim(m.provider)) AS provider, m.model_id, count(*) AS messages
       FROM @app_schema@.messages AS m
      WHERE m.model_id IS NOT NULL
+       AND NOT coalesce(current_setting('pgmodelnames.doctor_use_index', true), 'off') = 'on'
      GROUP BY 1, 2
+    UNION ALL
+    -- on: per unknown id, its messages counted from the index alone (an
+    -- index-only scan once autovacuum has marked the pages all-visible), and
+    -- the provider of one of its messages
+    SELECT (SELECT lower(btrim(m.provider)) FROM @app_schema@.messages AS m
+             WHERE m.model_id = c.model_id LIMIT 1) AS provider,
+           c.model_id,
+           (SELECT count(*) FROM @app_schema@.messages AS m WHERE m.model_id = c.model_id) AS messages
+      FROM candidates AS c
+     WHERE coalesce(current_setting('pgmodelnames.doctor_use_index', true), 'off') = 'on'
 ),
 ids AS (
     SELECT u.provider, u.messages, u.model_id::text AS raw_id,
