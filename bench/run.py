@@ -498,29 +498,13 @@ ANALYTICS = {
     "view": """SELECT d.display_name, count(*) AS messages, avg(m.latency_ms) AS avg_latency_ms
                  FROM public.messages m JOIN public.model_display_names d ON d.id = m.model_id
                 GROUP BY d.display_name""",
-    # the same through a copy of the view whose name expression is fenced
-    # (OFFSET 0) so that it is computed once per model, not once per message
-    "view_fenced": """SELECT d.display_name, count(*) AS messages, avg(m.latency_ms) AS avg_latency_ms
-                 FROM public.messages m JOIN bench.model_display_names_fenced d ON d.id = m.model_id
-                GROUP BY d.display_name""",
 }
-
-
-def fenced_view_sql(c: psycopg.Connection) -> str:
-    """The installed view's definition with its LATERAL subquery fenced by OFFSET 0."""
-    definition = c.execute("SELECT pg_get_viewdef('public.model_display_names'::regclass)").fetchone()[0]
-    fenced, n = re.subn(r"\)\s+shown\b", " OFFSET 0) shown", definition, count=1)
-    if n != 1:
-        raise SystemExit("cannot fence the view definition:\n" + definition)
-    return ("CREATE SCHEMA IF NOT EXISTS bench; CREATE OR REPLACE VIEW bench.model_display_names_fenced "
-            "WITH (security_invoker = true) AS " + fenced)
 
 
 def workload_analytics() -> None:
     log(f"\n== workload 5: analytics, messages per model (count, avg latency) on {ARGS.big_rows:,} messages ==")
     db = ensure_upgraded_big()
     with connect(db) as c:
-        c.execute(fenced_view_sql(c))
         c.execute("ANALYZE")
         for q in ANALYTICS.values():   # warm up
             c.execute(q).fetchall()
