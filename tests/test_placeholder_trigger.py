@@ -182,6 +182,11 @@ def test_partitioned_messages_in_another_schema(make_db):
     db.execute("INSERT INTO chat.messages (model_id, provider, created_at) VALUES (%s, 'vllm', '2026-11-27')", (model,))
     assert db.value("SELECT name FROM chat.llm_models WHERE id = %s", (model,)) == f"Unknown vllm model {str(model)[:8]}"
     assert db.value("SELECT count(*) FROM public.llm_models") == 0
+    # Changing the covered providers re-creates the trigger on the partitioned table.
+    assert db.cli("upgrade", "--providers", "vllm,ollama").code == 0
+    other = uuid.uuid4()
+    db.execute("INSERT INTO chat.messages (model_id, provider, created_at) VALUES (%s, 'ollama', '2026-11-27')", (other,))
+    assert db.value("SELECT name FROM chat.llm_models WHERE id = %s", (other,)) == f"Unknown ollama model {str(other)[:8]}"
 
 
 # --- roles, row-level security, search_path ----------------------------------------------------
