@@ -593,22 +593,29 @@ def _change_lines(changes: list[Change], registered: bool) -> list[str]:
     return _table(rows)
 
 
+def _applied_lines(report: Report) -> list[str]:
+    """The models named and registered by a pass (or that a dry run would)."""
+    would = report.dry_run
+    renames = [c for c in report.applied if not c.registered]
+    registered = [c for c in report.applied if c.registered]
+    lines = []
+    if renames:
+        lines.append(f"{'would name' if would else 'named'} {len(renames)} model{'s' if len(renames) != 1 else ''}:")
+        lines += _change_lines(renames, registered=False)
+    if registered:
+        lines.append(f"{'would register' if would else 'registered'} {len(registered)} served "
+                     f"model{'s' if len(registered) != 1 else ''} (--register-new):")
+        lines += _change_lines(registered, registered=True)
+    return lines
+
+
 def report_text(report: Report) -> str:
     plan, lines = report.plan, []
-    verb = "would" if report.dry_run else ""
     if report.dry_run:
         lines.append("dry run: nothing is changed")
     lines.append("endpoints:")
     lines += _endpoint_lines(report.endpoints) or ["  none: pass --endpoint URL, or set base_url on your vLLM rows"]
-    renames = [c for c in report.applied if not c.registered]
-    registered = [c for c in report.applied if c.registered]
-    if renames:
-        lines.append(f"{'would name' if verb else 'named'} {len(renames)} model{'s' if len(renames) != 1 else ''}:")
-        lines += _change_lines(renames, registered=False)
-    if registered:
-        lines.append(f"{'would register' if verb else 'registered'} {len(registered)} served "
-                     f"model{'s' if len(registered) != 1 else ''} (--register-new):")
-        lines += _change_lines(registered, registered=True)
+    lines += _applied_lines(report)
     unregistered = _still_unregistered(report)
     if unregistered:
         lines.append("served but not registered (no llm_models row; add them with --register-new):")
@@ -732,12 +739,5 @@ def _emit_changes(report: Report, before: dict, after: dict, options: Options) -
     lines = [time.strftime("%Y-%m-%d %H:%M:%S")]
     if moved:
         lines += _endpoint_lines(moved)
-    renames = [c for c in report.applied if not c.registered]
-    registered = [c for c in report.applied if c.registered]
-    if renames:
-        lines.append(f"named {len(renames)} model{'s' if len(renames) != 1 else ''}:")
-        lines += _change_lines(renames, registered=False)
-    if registered:
-        lines.append(f"registered {len(registered)} served model{'s' if len(registered) != 1 else ''}:")
-        lines += _change_lines(registered, registered=True)
+    lines += _applied_lines(report)
     _emit("\n".join(lines), options)
