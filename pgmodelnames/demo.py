@@ -220,41 +220,38 @@ def temporary_server() -> Iterator[config.Settings]:
 
 
 @contextlib.contextmanager
+def _handling(signals: tuple[int, ...], handler) -> Iterator[None]:
+    """Install a signal handler for the block, then restore the previous ones."""
+    try:
+        previous = {sig: signal.signal(sig, handler) for sig in signals}
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
 def _cleanup_first() -> Iterator[None]:
     """Let a cleanup run to its end: a Ctrl-C or kill that arrives meanwhile
     is held back and raised once the server or database is gone."""
     received: list[int] = []
-
-    def hold(signum, frame):
-        received.append(signum)
-    try:
-        previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: leave signals alone
+    with _handling((signal.SIGINT, signal.SIGTERM), lambda signum, frame: received.append(signum)):
         yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     if received:
         raise KeyboardInterrupt
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt():
     """A `kill` cleans up like Ctrl-C does."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return _handling((signal.SIGTERM,), _interrupt)
 
 
 def run(database_url: str | None) -> int:
