@@ -245,7 +245,10 @@ def test_upgrade_waits_only_briefly_for_its_locks(app_db):
     seed_problem(app_db)
     app_db.upgrade("0002")
     holder = app_db.connect(autocommit=False)
-    holder.execute("SELECT count(*) FROM public.messages")  # ACCESS SHARE, like a long report
+    # A long app transaction that wrote a message holds ROW EXCLUSIVE on
+    # messages: CREATE TRIGGER must wait for it, and a plain waiting DDL
+    # would queue every later insert behind its own lock request.
+    holder.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
     upgrader = threading.Thread(target=lambda: app_db.cli("upgrade"))
     upgrader.start()
     time.sleep(0.5)
@@ -256,6 +259,8 @@ def test_upgrade_waits_only_briefly_for_its_locks(app_db):
             app.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
             waits.append(time.monotonic() - started)
             time.sleep(0.1)
+        # The inserts really ran while the upgrade was waiting for the holder.
+        assert app.execute("SELECT version_num FROM pgmodelnames.alembic_version").fetchone()[0] == "0002"
     holder.rollback()
     holder.close()
     upgrader.join(timeout=120)
