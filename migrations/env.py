@@ -15,6 +15,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from pgmodelnames import config as pmconfig
+from pgmodelnames.runner import installed_value
 from pgmodelnames.errors import NOT_READY, USAGE, UserError
 from pgmodelnames.sqlfiles import render
 
@@ -72,15 +73,6 @@ def run_migrations_offline() -> None:
     output(f"SELECT pg_advisory_unlock({ADVISORY_LOCK_KEY});\n")
 
 
-def _installed_value(driver_connection, table: str, column: str) -> str | None:
-    """One value from a pgmodelnames table, or None before it exists."""
-    exists = driver_connection.execute(f"SELECT to_regclass('pgmodelnames.{table}') IS NOT NULL").fetchone()[0]
-    if not exists:
-        return None
-    row = driver_connection.execute(f"SELECT {column} FROM pgmodelnames.{table}").fetchone()
-    return row[0] if row else None
-
-
 def run_migrations_online() -> None:
     url = _url()
     if url is None:
@@ -98,7 +90,7 @@ def run_migrations_online() -> None:
         raw.commit()
         try:
             requested = _requested_schema()
-            installed = _installed_value(raw, "installation", "app_schema")
+            installed = installed_value(raw, "installation", "app_schema")
             if requested and installed and requested != installed:
                 raise UserError(
                     f"pgmodelnames is installed for schema {installed!r}, not {requested!r}", NOT_READY
@@ -111,13 +103,13 @@ def run_migrations_online() -> None:
             raw.execute(f"CREATE SCHEMA IF NOT EXISTS {VERSION_SCHEMA}")
             raw.commit()
             # Read under the lock, so each replica reports what it really did.
-            alembic_config.attributes["revision_before"] = _installed_value(raw, "alembic_version", "version_num")
+            alembic_config.attributes["revision_before"] = installed_value(raw, "alembic_version", "version_num")
             raw.commit()
             _configure(connection=connection)
             with context.begin_transaction():
                 context.run_migrations()
             raw.commit()
-            alembic_config.attributes["revision_after"] = _installed_value(raw, "alembic_version", "version_num")
+            alembic_config.attributes["revision_after"] = installed_value(raw, "alembic_version", "version_num")
             raw.commit()
         finally:
             raw.rollback()

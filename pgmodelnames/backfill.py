@@ -32,12 +32,11 @@ from typing import Iterable
 
 from psycopg import sql
 
-from pgmodelnames import errors, runner, sqlfiles, vllm
+from pgmodelnames import errors, names, runner, sqlfiles, vllm
 from pgmodelnames.errors import UserError
 
 MAX_NAME_CHARS = 200
 REGISTER_PROVIDER = "vllm"
-_UUID_SHAPE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
 
 
 # ----------------------------------------------------------------- options
@@ -176,7 +175,7 @@ def _endpoint_of(base_url: str | None) -> str | None:
 def usable(name: str | None) -> bool:
     """Mirror of pgmodelnames.is_usable_name(): not blank, not a bare UUID."""
     text = (name or "").strip(" ")
-    return bool(text) and not _UUID_SHAPE.match(text)
+    return bool(text) and not names.looks_like_uuid(text)
 
 
 def card_name(card: vllm.Card) -> str:
@@ -362,10 +361,7 @@ def _app_schema(conn, settings) -> str:
     if not conn.execute(_query("installed.sql")).fetchone()[0]:
         raise UserError("pgmodelnames is not installed in this database: run `pgmodelnames upgrade` first",
                         errors.NOT_READY)
-    schema = settings.schema
-    if not schema:
-        row = conn.execute(_query("app_schema.sql")).fetchone()
-        schema = row[0] if row and row[0] else "public"
+    schema = runner.app_schema(conn, settings)
     if "{" in schema or "}" in schema:  # update.sql and insert.sql use {markers} for their column lists
         raise UserError(f"backfill does not support braces in the app schema name {schema!r}", errors.NOT_READY)
     return schema

@@ -28,19 +28,6 @@ STATE_LABELS = {
 }
 
 
-def installed_app_schema(conn: psycopg.Connection) -> str | None:
-    """The app schema recorded by the installed package, else None."""
-    if conn.execute("SELECT to_regclass('pgmodelnames.installation')").fetchone()[0] is None:
-        return None
-    row = conn.execute("SELECT app_schema FROM pgmodelnames.installation").fetchone()
-    return row[0] if row else None
-
-
-def app_schema(conn: psycopg.Connection, settings: Settings) -> str:
-    """--schema/PGMODELNAMES_SCHEMA, else the installed one, else public."""
-    return settings.schema or installed_app_schema(conn) or "public"
-
-
 def _rows(conn: psycopg.Connection, name: str, schema: str) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(sqlfiles.render(f"diagnostics/{name}.sql", schema))
@@ -50,7 +37,7 @@ def _rows(conn: psycopg.Connection, name: str, schema: str) -> list[dict[str, An
 def diagnose(settings: Settings) -> dict[str, Any]:
     """Run the diagnostics; the whole report as a JSON-ready dict."""
     with runner.connect(settings, autocommit=True) as conn, runner.database_errors():
-        installed_for = installed_app_schema(conn)
+        installed_for = runner.installed_value(conn, "installation", "app_schema")
         schema = settings.schema or installed_for or "public"
         tables = _rows(conn, "app_tables", schema)[0]
         if not (tables["schema_exists"] and tables["has_llm_models"] and tables["has_messages"]):

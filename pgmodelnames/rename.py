@@ -9,21 +9,15 @@ hides from that user counts as unknown.
 
 from __future__ import annotations
 
-import re
 import sys
 import unicodedata
 import uuid
 
 from psycopg import sql
 
-from pgmodelnames import runner
+from pgmodelnames import names, runner
 from pgmodelnames.config import Settings
-from pgmodelnames.doctor import app_schema
 from pgmodelnames.errors import NOT_READY, OK, UNKNOWN_MODEL, USAGE, UserError
-
-# = pgmodelnames.looks_like_uuid(): a name of this shape counts as missing.
-_UUID_SHAPED = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE)
-
 
 def parse_uuid(text: str) -> uuid.UUID:
     try:
@@ -39,16 +33,9 @@ def clean_name(name: str) -> str:
         raise UserError("the new name is blank: give a readable name, e.g. \"Llama 3.1 8B\"", USAGE)
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         raise UserError("the new name contains control characters (newline, tab, ...): use a single line", USAGE)
-    if len(name) in range(32, 37) and _UUID_SHAPED.match(name):
+    if names.looks_like_uuid(name):
         raise UserError("the new name is a bare UUID, which counts as no name: give a readable name", USAGE)
     return name
-
-
-def placeholder_name(model_uuid: uuid.UUID, provider: str | None) -> str:
-    """= pgmodelnames.placeholder_name(), for databases without pgmodelnames."""
-    normalized = (provider or "").strip().lower()
-    prefix = re.sub(r"[\x00-\x1f\x7f]", "", normalized)[:40] + " " if normalized else ""
-    return f"Unknown {prefix}model {str(model_uuid)[:8]}"
 
 
 def rename(settings: Settings, model: str, new_name: str) -> tuple[str | None, str]:
@@ -56,7 +43,7 @@ def rename(settings: Settings, model: str, new_name: str) -> tuple[str | None, s
     model_uuid = parse_uuid(model)
     name = clean_name(new_name)
     with runner.connect(settings) as conn, runner.database_errors():
-        schema = app_schema(conn, settings)
+        schema = runner.app_schema(conn, settings)
         table = sql.Identifier(schema, "llm_models")
         if conn.execute("SELECT to_regclass(%s)", [f'"{schema}".llm_models']).fetchone()[0] is None:
             raise UserError(f"no table {schema}.llm_models (set --schema or PGMODELNAMES_SCHEMA)", NOT_READY)
@@ -70,7 +57,7 @@ def rename(settings: Settings, model: str, new_name: str) -> tuple[str | None, s
             placeholder = conn.execute("SELECT pgmodelnames.placeholder_name(%s, %s)",
                                        [model_uuid, provider]).fetchone()[0]
         else:
-            placeholder = placeholder_name(model_uuid, provider)
+            placeholder = names.placeholder_name(model_uuid, provider)
         if name == placeholder:
             raise UserError(f"{name!r} is this model's placeholder name, which pgmodelnames treats as "
                             "no real name yet: choose another name", USAGE)

@@ -44,14 +44,23 @@ def connect(settings: Settings, **kwargs) -> psycopg.Connection:
         return psycopg.connect(libpq_url(settings.url), connect_timeout=10, **kwargs)
 
 
+def installed_value(conn: psycopg.Connection, table: str, column: str) -> str | None:
+    """One value from a pgmodelnames table, or None where it does not exist (not installed)."""
+    if conn.execute(f"SELECT to_regclass('pgmodelnames.{table}')").fetchone()[0] is None:
+        return None
+    row = conn.execute(f"SELECT {column} FROM pgmodelnames.{table}").fetchone()
+    return row[0] if row else None
+
+
+def app_schema(conn: psycopg.Connection, settings: Settings) -> str:
+    """--schema/PGMODELNAMES_SCHEMA, else the schema pgmodelnames was installed for, else public."""
+    return settings.schema or installed_value(conn, "installation", "app_schema") or "public"
+
+
 def current(settings: Settings) -> str | None:
     """The installed revision, or None when pgmodelnames is not installed."""
     with connect(settings) as conn, database_errors():
-        row = conn.execute("SELECT to_regclass('pgmodelnames.alembic_version') IS NOT NULL").fetchone()
-        if not row[0]:
-            return None
-        row = conn.execute("SELECT version_num FROM pgmodelnames.alembic_version").fetchone()
-        return row[0] if row else None
+        return installed_value(conn, "alembic_version", "version_num")
 
 
 def head_revision() -> str:
