@@ -1,31 +1,28 @@
-"""The pgmodelnames command line: thin wrappers around runner, doctor, backfill and demo."""
+"""The pgmodelnames command line: the one face that parses, prints and exits.
+
+It parses every command's options, resolves the database URL once (into
+Settings), calls the commands (which return data and never print), renders
+their reports through output.py, owns backfill's --watch loop and the signal
+handling, and maps every expected error to one line and an exit code.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import signal
 import sys
+import threading
+import uuid
 
-from pgmodelnames import __version__, config, errors
+from pgmodelnames import __version__, config, errors, output
 from pgmodelnames.errors import UserError
-
-EXIT_CODES = """\
-exit codes:
-  0  success (doctor: healthy)
-  1  doctor found problems
-  2  bad usage or input
-  3  cannot connect to the database (server down, wrong password, database missing)
-  4  database not ready (app tables/columns missing, or pgmodelnames not installed)
-  5  a lock was not obtained in time (a long transaction holds a table): retry later
-  6  backfill: at least one endpoint failed (the answers of the others were applied)
-  7  other database error
-  8  rename: no llm_models row with that UUID
-"""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, documented exit code
-        self.exit(errors.USAGE, f"pgmodelnames: error: {message}\n")
+        self.exit(errors.USAGE, f"pgmodelnames: error: {config.redact(message)}\n")
 
 
 def _common_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -36,11 +33,21 @@ def _common_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="the app schema holding llm_models and messages (else PGMODELNAMES_SCHEMA, else public)")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text[:20]!r}") from None
+    if not value == value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text[:20]!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pgmodelnames",
         description="Readable, distinct model names for LLM chat analytics, inside PostgreSQL.",
-        epilog=EXIT_CODES,
+        epilog=errors.exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pgmodelnames {__version__}")
@@ -52,20 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
         _common_options(sub, suppress=True)
         return sub
 
+    def migration_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+        sub.add_argument("--lock-wait", type=_seconds, default=60.0, metavar="S",
+                         help="wait at most S seconds for another pgmodelnames migration (default 60)")
+
     sub = add("upgrade", "apply the migrations (default: to head)")
     sub.add_argument("revision", nargs="?", default="head")
-    sub.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+    migration_options(sub)
     sub.add_argument("--providers", metavar="LIST",
                      help="comma-separated providers that get placeholders (default vllm)")
 
     sub = add("downgrade", "roll back to a revision (base = remove everything but the schema); never deletes rows")
     sub.add_argument("revision")
-    sub.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+    migration_options(sub)
 
     add("current", "print the installed revision")
 
     sub = add("uninstall", "remove everything pgmodelnames installed, its schema included; keep every app row")
-    sub.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+    migration_options(sub)
 
     sub = add("doctor", "explain why analytics show UUIDs, and what to run (works before install)")
     sub.add_argument("--json", action="store_true", help="one JSON document for scripts and monitoring")
@@ -82,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--user-id", metavar="UUID", help="owner of rows added by --register-new")
     sub.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     sub.add_argument("--json", action="store_true", help="one JSON document for scripts")
-    sub.add_argument("--timeout", type=float, default=5.0, metavar="S", help="per-endpoint timeout (default 5)")
-    sub.add_argument("--watch", type=float, metavar="S", help="repeat every S seconds until interrupted")
+    sub.add_argument("--timeout", type=_seconds, default=5.0, metavar="S", help="per-endpoint timeout (default 5)")
+    sub.add_argument("--watch", type=_seconds, metavar="S", help="repeat every S seconds until interrupted")
 
     sub = add("rename", "give one model a human name (never replaced by pgmodelnames)")
     sub.add_argument("uuid")
@@ -93,91 +105,207 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace) -> config.Settings:
-    url = config.database_url(args.database_url)
-    return config.Settings(url=url, schema=config.app_schema(args.schema))
+# ----------------------------------------------------------------- printing
+
+class Face:
+    """Where output goes: stdout/stderr, with every secret masked."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        self.secrets = secrets
+
+    def out(self, text: str) -> None:
+        print(config.redact(text, self.secrets), flush=True)
+
+    def err(self, text: str) -> None:
+        print(config.redact(text, self.secrets), file=sys.stderr, flush=True)
 
 
-def run(args: argparse.Namespace) -> int:
+# ----------------------------------------------------------------- backfill options
+
+def backfill_options(args: argparse.Namespace, api_key: str | None):
+    from pgmodelnames import matching, vllm
+    from pgmodelnames.names import clean_text
+
+    if not 0 < args.timeout <= 600:
+        raise UserError("--timeout must be between 0 and 600 seconds", errors.USAGE)
+    if args.watch is not None and not 0 < args.watch <= 86400:
+        raise UserError("--watch must be a positive number of seconds", errors.USAGE)
+    if api_key is not None and not re.fullmatch(r"[\x21-\x7e]+", api_key):
+        raise UserError("the API key must be printable ASCII without spaces", errors.USAGE)
+    for raw in args.endpoint:
+        try:
+            vllm.normalize_endpoint(raw)
+        except vllm.EndpointError as exc:
+            raise UserError(f"--endpoint {vllm.describe_url(raw)}: {exc}", errors.USAGE) from None
+    maps: dict[str, str] = {}
+    for item in args.map:
+        model, sep, served = item.partition("=")
+        try:
+            model = str(uuid.UUID(model.strip()))
+        except ValueError:
+            model = ""
+        served = served.strip()
+        if not sep or not model or not served:
+            raise UserError(f"--map {clean_text(item, 80)!r}: expected UUID=SERVED_ID "
+                            "(the llm_models id and a model id a queried server lists)", errors.USAGE)
+        if maps.get(model, served) != served:
+            raise UserError(f"--map {model} is given twice with different served ids", errors.USAGE)
+        maps[model] = served
+    if args.watch is not None and args.dry_run:
+        raise UserError("--watch and --dry-run do not go together (a dry run changes nothing to watch)",
+                        errors.USAGE)
+    if args.user_id and not args.register_new:
+        raise UserError("--user-id only applies with --register-new", errors.USAGE)
+    return matching.Options(tuple(args.endpoint), api_key, tuple(maps.items()), bool(args.register_new),
+                            args.user_id.strip() if args.user_id else None, bool(args.dry_run), args.timeout)
+
+
+def run_backfill(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
+    from pgmodelnames import backfill
+
+    options = backfill_options(args, args.api_key or os.environ.get("VLLM_API_KEY") or None)
+    if args.watch is not None:
+        return watch(face, settings, options, args.watch, args.json)
+    report = backfill.run_pass(settings, options)
+    face.out(output.as_json(output.backfill_json(report)) if args.json else output.backfill_text(report))
+    return report.exit_code
+
+
+def watch(face: Face, settings: config.Settings, options, interval: float, as_json: bool,
+          stop: threading.Event | None = None) -> int:
+    """Repeat the pass every `interval` seconds until SIGTERM/SIGINT (or
+    `stop` is set), finishing the pass under way first. After the first pass
+    only what changed is printed."""
+    from pgmodelnames import backfill
+
+    stop = stop or threading.Event()
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        def on_signal(signum, _frame):
+            if stop.is_set() and signum == signal.SIGINT:
+                raise KeyboardInterrupt  # a second Ctrl-C: stop now
+            stop.set()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            handlers[signum] = signal.signal(signum, on_signal)
+    passes, last_status, last_error = 0, None, None
+    try:
+        while True:
+            passes += 1
+            try:
+                report = backfill.run_pass(settings, options)
+                last_error = None
+            except UserError as exc:
+                if passes == 1:
+                    raise  # a first pass that cannot run is a setup mistake: exit with its code
+                if str(exc) != last_error:
+                    face.err(f"pgmodelnames: error: {exc} (retrying every {interval:g} s)")
+                last_error = str(exc)
+                report = None
+            if report is not None:
+                status = {e["url"]: (e["status"], e["error"]) for e in report.endpoints}
+                if last_status is None:
+                    face.out(output.as_json(output.backfill_json(report), indent=None) if as_json
+                             else output.backfill_text(report))
+                else:
+                    moved = [e for e in report.endpoints if last_status.get(e["url"]) != status[e["url"]]]
+                    text = output.backfill_changes(report, moved, as_json)
+                    if text is not None:
+                        face.out(text)
+                last_status = status
+            if stop.wait(interval):
+                break
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    face.err(f"pgmodelnames: backfill --watch stopped after {passes} pass{'es' if passes != 1 else ''}")
+    return errors.OK
+
+
+# ----------------------------------------------------------------- the commands
+
+def _providers(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    providers = [p.strip() for p in text.split(",") if p.strip()]
+    if not providers:
+        raise UserError("--providers needs at least one provider name", errors.USAGE)
+    return providers
+
+
+def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
     from pgmodelnames import runner
 
-    if args.command == "demo":
-        from pgmodelnames import demo
-
-        return demo.run(args.database_url or None)
-
-    settings = _settings(args)
-    if args.command == "upgrade":
-        providers = None
-        if args.providers is not None:
-            providers = [p.strip() for p in args.providers.split(",") if p.strip()]
-            if not providers:
-                raise UserError("--providers needs at least one provider name", errors.USAGE)
-        if args.sql:
-            runner.upgrade(settings, args.revision, sql=True, providers=providers)
-            return errors.OK
-        before, after = runner.upgrade(settings, args.revision, providers=providers)
+    command = args.command
+    if command in ("upgrade", "downgrade", "uninstall") and args.sql:
+        out = sys.stdout
+        if command == "upgrade":
+            providers = _providers(args.providers)
+            runner.upgrade(settings, args.revision, sql=True, output=out)
+            if providers is not None:
+                runner.set_providers(settings, providers, sql=True, output=out)
+        elif command == "downgrade":
+            runner.downgrade(settings, args.revision, sql=True, output=out)
+        else:
+            runner.uninstall(settings, sql=True, output=out)
+        return errors.OK
+    if command == "upgrade":
+        providers = _providers(args.providers)
+        result = runner.upgrade(settings, args.revision, lock_wait=args.lock_wait)
         if providers is not None:
-            print(f"pgmodelnames: covered providers are now {', '.join(providers)}")
-        if before == after:
-            print(f"pgmodelnames: already at {after}, nothing to do")
-        else:
-            print(f"pgmodelnames: upgraded {before or 'nothing'} -> {after}")
+            runner.set_providers(settings, providers)
+        face.out(output.migrated_text(result, "upgrade", providers))
         return errors.OK
-    if args.command == "downgrade":
-        if args.sql:
-            runner.downgrade(settings, args.revision, sql=True)
-            return errors.OK
-        before, after = runner.downgrade(settings, args.revision)
-        print(f"pgmodelnames: downgraded {before or 'nothing'} -> {after or 'base'} (no rows deleted)")
+    if command == "downgrade":
+        face.out(output.migrated_text(runner.downgrade(settings, args.revision, lock_wait=args.lock_wait),
+                                      "downgrade"))
         return errors.OK
-    if args.command == "current":
-        revision = runner.current(settings)
-        print(revision if revision else "not installed")
+    if command == "uninstall":
+        face.out(output.uninstalled_text(runner.uninstall(settings, lock_wait=args.lock_wait)))
         return errors.OK
-    if args.command == "uninstall":
-        if args.sql:
-            runner.uninstall(settings, sql=True)
-            return errors.OK
-        kept = runner.uninstall(settings)
-        if not kept.get("installed"):
-            print("pgmodelnames: not installed, nothing to remove")
-        else:
-            print("pgmodelnames: removed the view, functions, triggers, constraints and the pgmodelnames schema; "
-                  "kept every row of llm_models and messages, including "
-                  f"{kept.get('machine_named_models', 0)} models named by pgmodelnames (their names stay)")
+    if command == "current":
+        from pgmodelnames import db
+
+        revision = db.current(settings)
+        face.out(revision if revision else "not installed")
         return errors.OK
-    if args.command == "doctor":
+    if command == "doctor":
         from pgmodelnames import doctor
 
-        return doctor.run(settings, as_json=args.json)
-    if args.command == "rename":
+        report = doctor.diagnose(settings)
+        face.out(output.as_json(report) if args.json else output.doctor_text(report))
+        return errors.OK if report["healthy"] else errors.PROBLEMS_FOUND
+    if command == "rename":
         from pgmodelnames import rename
 
-        return rename.run(settings, args.uuid, args.name)
-    if args.command == "backfill":
-        from pgmodelnames import backfill
-
-        return backfill.run(settings, args)
-    raise AssertionError(args.command)
+        line, note = output.renamed_text(rename.rename(settings, args.uuid, args.name))
+        face.out(line)
+        if note:
+            face.err(note)
+        return errors.OK
+    if command == "backfill":
+        return run_backfill(face, settings, args)
+    raise AssertionError(command)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    secrets: tuple[str, ...] = ()
+    face = Face()
     try:
-        secrets = (config.url_password(config.database_url(args.database_url)),
-                   getattr(args, "api_key", None) or "", os.environ.get("VLLM_API_KEY", ""))
-    except UserError:
-        pass
-    try:
-        return run(args)
+        if args.command == "demo":
+            from pgmodelnames import demo
+
+            return demo.run(args.database_url or None)
+        keys = tuple(k for k in (getattr(args, "api_key", None), os.environ.get("VLLM_API_KEY")) if k)
+        face.secrets = keys
+        settings = config.settings(args.database_url, args.schema, keys)
+        face.secrets = settings.secrets
+        return run(face, settings, args)
     except UserError as exc:
-        print(f"pgmodelnames: error: {errors.redact(str(exc), secrets)}", file=sys.stderr)
+        face.err(f"pgmodelnames: error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("pgmodelnames: interrupted", file=sys.stderr)
-        return 130
+        face.err("pgmodelnames: interrupted")
+        return errors.INTERRUPTED
     except BrokenPipeError:  # e.g. `pgmodelnames upgrade --sql | head`
         sys.stderr.close()
         return errors.OK

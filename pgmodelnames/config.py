@@ -1,16 +1,30 @@
-"""Where the database is, which app schema to use, where the package's files are."""
+"""Where the database is, which app schema to use, where the package's files are.
+
+The database URL is resolved once, at the command line (or in env.py for
+plain `alembic`), into one form: a libpq conninfo string. Every connection
+is made from that string; nothing parses the URL again. Anything echoed to
+the user goes through redact(), which masks the whole user-info part of a
+URL whatever characters it holds, and every known secret.
+"""
 
 from __future__ import annotations
 
 import configparser
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgmodelnames.errors import USAGE, UserError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+URL_HELP = "postgresql://USER:PASSWORD@HOST:5432/DBNAME"
+# libpq options whose values must be integers; libpq would only say so at connect time.
+_INTEGER_OPTIONS = ("port", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                    "keepalives_count", "tcp_user_timeout")
 
 
 def resource_dir(name: str) -> Path:
@@ -19,69 +33,113 @@ def resource_dir(name: str) -> Path:
     return installed if installed.is_dir() else PACKAGE_DIR.parent / name
 
 
-def normalize_url(url: str) -> str:
-    """Accept postgres:// and postgresql:// (with or without a driver) and use psycopg 3."""
-    scheme, sep, rest = url.partition("://")
+@dataclass(frozen=True)
+class Settings:
+    """What every command needs: the connection (libpq conninfo) and the app schema."""
+
+    conninfo: str | None
+    schema: str | None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+
+# The user-info part of anything that looks like a URL: everything between
+# "scheme://" and the last "@" before the host, whatever it contains.
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@(?=[^\s@]*(?:[\s/?#'\"]|$))")
+_PASSWORD_OPTION = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """text without passwords: URL user-info, password=... options and known secrets are masked."""
+    text = _USERINFO.sub(r"\1***@", text)
+    text = _PASSWORD_OPTION.sub(r"\1***", text)
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _url_secrets(url: str) -> tuple[str, ...]:
+    """The user-info of a URL and its pieces, to scrub from libpq's messages."""
+    _, sep, rest = url.partition("://")
     if not sep:
-        raise UserError("the database URL must look like postgresql://user@host:port/dbname", USAGE)
-    base = scheme.split("+", 1)[0].lower()
-    if base not in ("postgres", "postgresql"):
-        raise UserError(f"unsupported database URL scheme {scheme!r}: use postgresql://", USAGE)
-    return f"postgresql+psycopg://{rest}"
+        return ()
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" not in authority:
+        return ()
+    userinfo = authority.rpartition("@")[0]
+    pieces = {userinfo, *re.split(r"[:@]", userinfo)}
+    return tuple(p for p in pieces if p)
+
+
+def to_conninfo(url: str) -> tuple[str, tuple[str, ...]]:
+    """A postgres:// or postgresql:// URL (a +driver suffix is accepted) or a
+    key=value conninfo -> (libpq conninfo, secrets to scrub). Any malformed
+    input is a one-line usage error that never echoes the password."""
+    text = url.strip()
+    secrets = _url_secrets(text)
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        base = scheme.split("+", 1)[0].lower()
+        if base not in ("postgres", "postgresql"):
+            raise UserError(f"unsupported database URL scheme {redact(scheme, secrets)[:40]!r}: use {URL_HELP}",
+                            USAGE)
+        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        if authority.count("@") > 1:
+            raise UserError("the database URL has an unencoded '@' in its user name or password: "
+                            "write it as %40", USAGE)
+        text = "postgresql://" + rest
+    elif "=" not in text:
+        raise UserError(f"the database URL must look like {URL_HELP}", USAGE)
+    try:
+        params = conninfo_to_dict(text)
+    except (psycopg.Error, ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split())
+        raise UserError(f"invalid database URL: {redact(reason, secrets)}", USAGE) from None
+    secrets = tuple({*secrets, params.get("password") or ""} - {""})
+    for option in _INTEGER_OPTIONS:
+        value = params.get(option)
+        if value is None or value == "":
+            continue
+        for part in str(value).split(","):
+            if not part.strip().lstrip("-").isdigit() or (option == "port" and not 0 < int(part) < 65536):
+                raise UserError(f"invalid database URL: {option} {redact(str(value), secrets)[:20]!r} "
+                                "is not a valid number", USAGE)
+    return make_conninfo(**params), secrets
 
 
 def url_from_alembic_ini(path: Path = Path("alembic.ini")) -> str | None:
     if not path.is_file():
         return None
     parser = configparser.ConfigParser(interpolation=None)
-    parser.read(path)
+    try:
+        parser.read(path)
+    except configparser.Error:
+        return None
     return parser.get("alembic", "sqlalchemy.url", fallback="").strip() or None
 
 
 def database_url(explicit: str | None) -> str | None:
     """--database-url, else DATABASE_URL, else sqlalchemy.url in ./alembic.ini."""
-    url = explicit or os.environ.get("DATABASE_URL") or url_from_alembic_ini()
-    return normalize_url(url) if url else None
+    return explicit or os.environ.get("DATABASE_URL") or url_from_alembic_ini() or None
 
 
-def url_password(url: str | None) -> str:
-    """The password in a URL, so that messages can be scrubbed of it."""
-    if not url:
-        return ""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).password or ""
-    except Exception:
-        return ""
+_BAD_SCHEMA_CHARS = re.compile(r"[\"'\x00-\x1f{}]")
 
 
-_BAD_SCHEMA_CHARS = re.compile(r"[\"'\x00-\x1f]")
+def validate_schema(schema: str) -> str:
+    if not schema or len(schema) > 63 or _BAD_SCHEMA_CHARS.search(schema) or schema == "pgmodelnames":
+        raise UserError(f"invalid app schema name {schema[:70]!r}", USAGE)
+    return schema
 
 
 def app_schema(explicit: str | None) -> str | None:
     """--schema, else PGMODELNAMES_SCHEMA; None means "as installed, else public"."""
     schema = explicit or os.environ.get("PGMODELNAMES_SCHEMA") or None
-    if schema is not None:
-        validate_schema(schema)
-    return schema
+    return validate_schema(schema) if schema is not None else None
 
 
-def validate_schema(schema: str) -> None:
-    if not schema or len(schema) > 63 or _BAD_SCHEMA_CHARS.search(schema) or schema == "pgmodelnames":
-        raise UserError(f"invalid app schema name {schema!r}", USAGE)
-
-
-@dataclass(frozen=True)
-class Settings:
-    url: str | None
-    schema: str | None
-
-    @property
-    def password(self) -> str:
-        return url_password(self.url)
-
-
-def libpq_url(url: str) -> str:
-    """The SQLAlchemy URL back in the form libpq (psycopg.connect) accepts."""
-    return "postgresql://" + url.partition("://")[2]
+def settings(url: str | None, schema: str | None, extra_secrets: tuple[str, ...] = ()) -> Settings:
+    """The one place where a URL and a schema become Settings."""
+    resolved = database_url(url)
+    conninfo, secrets = to_conninfo(resolved) if resolved else (None, ())
+    return Settings(conninfo, app_schema(schema), tuple(s for s in (*secrets, *extra_secrets) if s))

@@ -11,7 +11,6 @@ never touches any other database. The fixture SQL lives in sql/demo/.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import secrets
 import signal
@@ -20,8 +19,9 @@ from typing import Iterator
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
-from pgmodelnames import config, doctor, runner, sqlfiles
+from pgmodelnames import config, db, doctor, output, rename, runner, sqlfiles
 from pgmodelnames.embedded import EmbeddedServer
 from pgmodelnames.errors import OK
 
@@ -39,17 +39,9 @@ def _query_text(name: str) -> str:
 
 
 def _table(cur: psycopg.Cursor) -> str:
-    headers = [c.name for c in cur.description]
-    rows = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        return " | ".join(c.rjust(w) if c.replace(".", "").isdigit() else c.ljust(w)
-                          for c, w in zip(cells, widths)).rstrip()
-
-    out = [line(headers), "-+-".join("-" * w for w in widths)]
-    out += [line(r) for r in rows]
-    return "\n".join(out)
+    rows = [[c.name for c in cur.description]]
+    rows += [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
+    return "\n".join(output.table(rows, indent="", sep=" | ", header_rule=True, align_numbers=True))
 
 
 def _indent(text: str, by: str = "    ") -> str:
@@ -60,7 +52,7 @@ def _show_analytics(settings: config.Settings, name: str) -> None:
     query = _query_text(name)
     _say(_indent(query))
     _say()
-    with runner.connect(settings, autocommit=True) as conn, runner.database_errors():
+    with db.connect(settings, autocommit=True) as conn, db.database_errors():
         cur = conn.execute(query)
         _say(_indent(_table(cur)))
     _say()
@@ -69,14 +61,14 @@ def _show_analytics(settings: config.Settings, name: str) -> None:
 def _show_doctor(settings: config.Settings) -> None:
     report = doctor.diagnose(settings)
     code = OK if report["healthy"] else 1
-    _say(_indent(doctor.format_report(report)))
+    _say(_indent(output.doctor_text(report)))
     _say(f"    (exit code {code})")
     _say()
 
 
 def demonstrate(settings: config.Settings) -> None:
     """The story, on an empty database that the caller owns and removes."""
-    with runner.connect(settings, autocommit=True) as conn, runner.database_errors():
+    with db.connect(settings, autocommit=True) as conn, db.database_errors():
         conn.execute(sqlfiles.render("demo/schema.sql", "public"))
         conn.execute(sqlfiles.render("demo/problem.sql", "public"))
     _say("1. The problem: three vLLM models answer messages but were never registered, one vLLM")
@@ -88,9 +80,8 @@ def demonstrate(settings: config.Settings) -> None:
     _say()
     _show_doctor(settings)
     _say("3. `pgmodelnames upgrade`:")
-    before = runner.current(settings)
-    runner.upgrade(settings, output=io.StringIO())
-    _say(f"    upgraded {before or 'nothing'} -> {runner.current(settings)}")
+    result = runner.upgrade(settings)
+    _say(f"    upgraded {result.before or 'nothing'} -> {result.after}")
     _say()
     _say("4. The same query, joined to the view model_display_names:")
     _say()
@@ -98,12 +89,10 @@ def demonstrate(settings: config.Settings) -> None:
     _say("5. `pgmodelnames doctor` now:")
     _say()
     _show_doctor(settings)
-    from pgmodelnames import rename
-
     model, name = "fdab6388-2c1e-4c5a-9f0e-6b1d2a7c9e41", "Llama 3.1 8B"
     _say(f'6. Naming one by hand: `pgmodelnames rename {model} "{name}"`')
-    old, new = rename.rename(settings, model, name)
-    _say(f"    {old!r} -> {new!r}: a human name, never replaced by pgmodelnames")
+    renamed = rename.rename(settings, model, name)
+    _say(f"    {renamed.old_name!r} -> {renamed.new_name!r}: a human name, never replaced by pgmodelnames")
     _say()
 
 
@@ -111,20 +100,17 @@ def demonstrate(settings: config.Settings) -> None:
 
 @contextlib.contextmanager
 def scratch_database(url: str) -> Iterator[config.Settings]:
-    from sqlalchemy.engine import make_url
-
     name = DEMO_DB_PREFIX + secrets.token_hex(4)
-    server = config.Settings(url=url, schema=None)
-    with runner.connect(server, autocommit=True) as conn, runner.database_errors():
+    server = config.settings(url, None)
+    with db.connect(server, autocommit=True) as conn, db.database_errors():
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         where = f"{conn.info.host}:{conn.info.port}"
     try:
         _say(f"pgmodelnames demo: scratch database {name} on {where} (dropped at the end)")
         _say()
-        demo_url = make_url(url).set(database=name).render_as_string(hide_password=False)
-        yield config.Settings(url=demo_url, schema="public")
+        yield config.Settings(make_conninfo(server.conninfo, dbname=name), "public", server.secrets)
     finally:
-        with _cleanup_first(), runner.connect(server, autocommit=True) as conn, runner.database_errors():
+        with _cleanup_first(), db.connect(server, autocommit=True) as conn, db.database_errors():
             force = sql.SQL(" WITH (FORCE)") if conn.info.server_version >= 130000 else sql.SQL("")
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
             _say(f"pgmodelnames demo: dropped the scratch database {name}")
@@ -140,14 +126,13 @@ class TemporaryServer(EmbeddedServer):
 
     def start(self) -> config.Settings:
         super().start()
-        url = config.normalize_url(self.url())
-        with runner.connect(config.Settings(url, None), autocommit=True) as conn:
+        with db.connect(config.settings(self.url(), None), autocommit=True) as conn:
             conn.execute("CREATE DATABASE pgmodelnames_demo")
             version = conn.info.server_version
         _say(f"pgmodelnames demo: temporary PostgreSQL {version // 10000}.{version % 100} "
              f"on 127.0.0.1:{self.port}, in {self.root} (removed at the end)")
         _say()
-        return config.Settings(url=config.normalize_url(self.url("pgmodelnames_demo")), schema="public")
+        return config.settings(self.url("pgmodelnames_demo"), "public")
 
     def stop(self) -> None:
         with _cleanup_first():
@@ -203,7 +188,7 @@ def run(database_url: str | None) -> int:
     url = database_url or os.environ.get("DATABASE_URL") or None
     started = time.monotonic()
     with _sigterm_as_interrupt():
-        place = scratch_database(config.normalize_url(url)) if url else temporary_server()
+        place = scratch_database(url) if url else temporary_server()
         with place as settings:
             demonstrate(settings)
     _say(f"pgmodelnames demo: done in {time.monotonic() - started:.1f} s")

@@ -1,23 +1,26 @@
 """`pgmodelnames doctor`: why does analytics show UUIDs, and what to run.
 
-Runs the queries in sql/diagnostics/ (each readable on its own in psql),
-turns their rows into problems with a next step each, and prints a report
-(or one JSON document). Works before install: the queries that need the
-pgmodelnames schema run only when it is there. Changes nothing.
+Runs the queries in sql/diagnostics/ (each readable on its own in psql) and
+turns their rows into problems with a next step each: diagnose() returns the
+report as a JSON-ready dict, the command line renders it. Works before
+install: the queries that need the pgmodelnames schema run only when it is
+there. Changes nothing, and runs in one read-only transaction (its settings
+are transaction-local), so its answer is the same behind a transaction-mode
+pooler.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
-from pgmodelnames import runner, sqlfiles
+from pgmodelnames import db, sqlfiles
 from pgmodelnames.config import Settings
-from pgmodelnames.errors import NOT_READY, OK, PROBLEMS_FOUND, UserError
+from pgmodelnames.errors import NOT_READY, PREFLIGHT_SQLSTATE, UserError
+from pgmodelnames.runner import head_revision
 
 DEFAULT_PROVIDERS = ["vllm"]
 STATE_LABELS = {
@@ -34,16 +37,31 @@ def _rows(conn: psycopg.Connection, name: str, schema: str) -> list[dict[str, An
         return cur.fetchall()
 
 
+def _check_columns(conn: psycopg.Connection, schema: str) -> None:
+    """The upgrade's preflight (tables and columns), read-only: a missing
+    column is the same one-line answer here as there."""
+    try:
+        with conn.transaction():
+            conn.execute(sqlfiles.render("preflight/schema.sql", schema))
+    except psycopg.Error as exc:
+        if exc.sqlstate != PREFLIGHT_SQLSTATE:
+            raise
+        raise UserError(f"the app schema cannot take pgmodelnames: {exc.diag.message_primary} "
+                        "(set --schema or PGMODELNAMES_SCHEMA)", NOT_READY) from None
+
+
 def diagnose(settings: Settings) -> dict[str, Any]:
     """Run the diagnostics; the whole report as a JSON-ready dict."""
-    with runner.connect(settings, autocommit=True) as conn, runner.database_errors():
-        installed_for = runner.installed_value(conn, "installation", "app_schema")
+    with db.connect(settings) as conn, db.database_errors():
+        conn.read_only = True
+        installed_for = db.installed_value(conn, "installation", "app_schema")
         schema = settings.schema or installed_for or "public"
         tables = _rows(conn, "app_tables", schema)[0]
         if not (tables["schema_exists"] and tables["has_llm_models"] and tables["has_messages"]):
             what = "schema" if not tables["schema_exists"] else "tables llm_models and messages"
             raise UserError(f"app schema {schema!r} lacks the {what} pgmodelnames works on "
                             "(set --schema or PGMODELNAMES_SCHEMA)", NOT_READY)
+        _check_columns(conn, schema)
         objects = _rows(conn, "installed_objects", schema)[0]
         revision = None
         if objects["has_version_table"]:
@@ -51,14 +69,14 @@ def diagnose(settings: Settings) -> dict[str, Any]:
             revision = row[0] if row else None
         state = _rows(conn, "installation_state", schema)[0] if objects["has_installation"] else None
         providers = list(state["covered_providers"]) if state else DEFAULT_PROVIDERS
-        conn.execute("SELECT set_config('pgmodelnames.doctor_providers', %s, false)", [",".join(providers)])
+        conn.execute("SELECT set_config('pgmodelnames.doctor_providers', %s, true)", [",".join(providers)])
 
         models = _rows(conn, "models_by_state", schema)
         machine = {r["provider"]: r["models"] for r in _rows(conn, "machine_named", schema)} if state else None
 
         indexed = bool(tables["model_id_indexed"])
         started = time.monotonic()
-        conn.execute("SELECT set_config('pgmodelnames.doctor_use_index', %s, false)", ["on" if indexed else "off"])
+        conn.execute("SELECT set_config('pgmodelnames.doctor_use_index', %s, true)", ["on" if indexed else "off"])
         unknown = _rows(conn, "unknown_model_ids", schema)
         elapsed = time.monotonic() - started
         database = {"host": conn.info.host, "port": conn.info.port, "dbname": conn.info.dbname}
@@ -69,7 +87,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
         "installed": revision is not None,
         "installed_for_schema": installed_for,
         "revision": revision,
-        "head": runner.head_revision(),
+        "head": head_revision(),
         "covered_providers": providers,
         "objects": {
             "pgmodelnames_schema": objects["schema_exists"],
@@ -135,6 +153,16 @@ def _findings(report: dict[str, Any]) -> tuple[list[dict], list[dict]]:
         problems.append(_problem(
             "other_schema", f"pgmodelnames is installed for app schema {report['installed_for_schema']!r}, "
                             f"not {schema!r}", f"pgmodelnames --schema {report['installed_for_schema']} doctor"))
+    constraint = objects["name_constraint"]
+    if constraint["present"] and not objects["guard_trigger"]["present"] and (revision or "") < "0002":
+        # A public-only dump/restore brings back the CHECK and NOT NULL on
+        # llm_models.name but not the guard (it lives in the pgmodelnames schema).
+        problems.append(_problem(
+            "guard_lost", f"URGENT: {schema}.llm_models.name is NOT NULL with pgmodelnames' constraint "
+                          "llm_models_name_present, but the guard trigger that fills missing names is gone "
+                          "(a restore of the app schema alone?): the app's inserts without a name now FAIL",
+            "pgmodelnames upgrade   (repairs it: reinstalls the guard and everything else)",
+            "or pgmodelnames uninstall   (removes the constraint; the name stays NOT NULL only if it was before)"))
     if revision is None:
         problems.append(_problem(
             "not_installed", "pgmodelnames is not installed in this database: nothing gives unknown models "
@@ -163,7 +191,6 @@ def _findings(report: dict[str, Any]) -> tuple[list[dict], list[dict]]:
                 "guard_disabled", f"the trigger pgmodelnames_name_guard on {schema}.llm_models is disabled: "
                                   "app writes with a missing name fail instead of getting one",
                 f"psql: ALTER TABLE {quoted}.llm_models ENABLE TRIGGER pgmodelnames_name_guard;"))
-        constraint = objects["name_constraint"]
         if not (constraint["validated"] and constraint["not_null"]):
             problems.append(_problem("name_constraint_missing",
                                      f"{schema}.llm_models.name is not NOT NULL with a valid llm_models_name_present "
@@ -223,76 +250,3 @@ def _findings(report: dict[str, Any]) -> tuple[list[dict], list[dict]]:
                                 f"hold: {counts}",
                 "group by model_display_name(model_id, provider) in analytics (shows them as they are)"))
     return problems, notes
-
-
-def _yes(flag: bool, yes: str = "yes", no: str = "NO") -> str:
-    return yes if flag else no
-
-
-def format_report(report: dict[str, Any]) -> str:
-    """The report as text for a terminal."""
-    db = report["database"]
-    o = report["objects"]
-    lines = [f"pgmodelnames doctor: database {db['dbname']} on {db['host']}:{db['port']}, "
-             f"app schema {report['app_schema']}", "", "Installation"]
-    if report["revision"] is None:
-        lines.append(f"  {'revision':<26}not installed (latest {report['head']})")
-    else:
-        current = "latest" if report["revision"] == report["head"] else f"latest is {report['head']}"
-        lines.append(f"  {'revision':<26}{report['revision']} ({current})")
-
-    def present(entry: dict, extra: str) -> str:
-        return extra if entry["present"] else "missing"
-
-    lines += [
-        "  view model_display_names  " + present(o["view"], "present, security_invoker "
-                                                  + _yes(o["view"]["security_invoker"], "on", "OFF")),
-        "  guard trigger             " + present(o["guard_trigger"], _yes(o["guard_trigger"]["enabled"],
-                                                                      "enabled", "DISABLED")),
-        "  placeholder trigger       " + present(o["placeholder_trigger"], _yes(o["placeholder_trigger"]["enabled"],
-                                                                            "enabled", "DISABLED")),
-        "  llm_models.name NOT NULL  " + _yes(o["name_constraint"]["not_null"] and o["name_constraint"]["validated"],
-                                          "yes", "no"),
-        "  covered providers         " + ", ".join(report["covered_providers"]),
-        "",
-        "Models of covered providers in llm_models",
-    ]
-    if not report["models"]:
-        lines.append("  none")
-    for m in report["models"]:
-        label = {"machine_named": "named by pgmodelnames", "named_by_human": "named by a human"}.get(
-            m["state"], STATE_LABELS.get(m["state"], m["state"]))
-        lines.append(f"  {m['provider']:<12} {label:<30} {m['models']:>6}")
-
-    scan = report["messages_scan"]
-    lines += ["", f"Model ids in messages with no llm_models row ({scan['method']}, {scan['seconds']:.2f} s)"]
-    if not report["unknown_model_ids"]:
-        lines.append("  none")
-    for u in report["unknown_model_ids"]:
-        kind = ("UUID" if u["is_uuid"] else "plain id") + (", covered" if u["covered"] else "")
-        provider = u["provider"] if u["provider"] is not None else "(none)"
-        lines.append(f"  {provider:<12} {kind:<16} {u['model_ids']:>4} id(s) {u['messages']:>10} message(s)")
-        for e in u["examples"]:
-            lines.append(f"      {e['model_id']}  {e['messages']} message(s)")
-
-    for title, items in (("Problems", report["problems"]), ("Notes", report["notes"])):
-        if items:
-            lines += ["", f"{title}"]
-            for number, item in enumerate(items, 1):
-                lines.append(f"  {number}. {item['message']}")
-                lines += [f"     -> {step}" for step in item["next_steps"]]
-    lines.append("")
-    if report["healthy"]:
-        lines.append("Healthy: every model has a readable name.")
-    else:
-        lines.append(f"{len(report['problems'])} problem(s) found.")
-    return "\n".join(lines)
-
-
-def run(settings: Settings, as_json: bool = False) -> int:
-    report = diagnose(settings)
-    if as_json:
-        print(json.dumps(report, indent=2, default=str))
-    else:
-        print(format_report(report))
-    return OK if report["healthy"] else PROBLEMS_FOUND

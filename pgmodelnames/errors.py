@@ -1,21 +1,39 @@
-"""Exit codes and the one-line errors the CLI prints instead of tracebacks."""
+"""Exit codes and the one-line errors the CLI prints instead of tracebacks.
+
+EXIT_CODES is the one table of exit codes: `--help` prints it and
+docs/configuration.md documents it.
+"""
 
 from __future__ import annotations
 
-import re
-
 OK = 0
-PROBLEMS_FOUND = 1  # doctor found something to fix
-USAGE = 2  # bad option or argument (argparse uses 2 as well)
-CANNOT_CONNECT = 3  # server down, wrong password, database missing
-NOT_READY = 4  # app tables/columns missing, or pgmodelnames not installed
-LOCK_TIMEOUT = 5  # a lock was not obtained in time: a long transaction holds a table
-ENDPOINT_FAILED = 6  # backfill: at least one vLLM endpoint failed
-DATABASE_ERROR = 7  # any other error reported by PostgreSQL
-UNKNOWN_MODEL = 8  # rename: no llm_models row with that UUID
+PROBLEMS_FOUND = 1
+USAGE = 2
+CANNOT_CONNECT = 3
+NOT_READY = 4
+LOCK_TIMEOUT = 5
+ENDPOINT_FAILED = 6
+DATABASE_ERROR = 7
+UNKNOWN_MODEL = 8
+INTERRUPTED = 130
 
-# SQLSTATE raised by sql/preflight.sql when the app schema cannot take the package.
-PREFLIGHT_SQLSTATE = "PMN01"
+EXIT_CODES: dict[int, str] = {
+    OK: "success (doctor: healthy)",
+    PROBLEMS_FOUND: "doctor found problems",
+    USAGE: "bad usage or input (options, URL, revision, name, --map)",
+    CANNOT_CONNECT: "cannot connect to the database (server down, wrong password, database missing)",
+    NOT_READY: "database not ready (app tables/columns missing, wrong role, not installed, "
+               "or a transaction pooler where a direct connection is needed)",
+    LOCK_TIMEOUT: "a lock was not obtained in time (a long transaction or another migration holds it): retry later",
+    ENDPOINT_FAILED: "backfill: an endpoint named with --endpoint failed (the answers of the others were applied)",
+    DATABASE_ERROR: "other database error",
+    UNKNOWN_MODEL: "rename: no llm_models row with that UUID",
+    INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+# SQLSTATEs raised by pgmodelnames' own SQL.
+PREFLIGHT_SQLSTATE = "PMN01"  # sql/preflight/*.sql: the app schema cannot take the package
+WRONG_ROLE_SQLSTATE = "PMN02"  # sql/preflight/install.sql: another role must run the install
 
 
 class UserError(Exception):
@@ -26,16 +44,15 @@ class UserError(Exception):
         self.exit_code = exit_code
 
 
-_SECRET_IN_URL = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+def exit_code_table() -> str:
+    return "exit codes:\n" + "".join(f"  {code:<3} {text}\n" for code, text in EXIT_CODES.items())
 
 
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove passwords in URLs and any known secret from a message."""
-    text = _SECRET_IN_URL.sub(r"\1***@", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+# libpq's words for a bad connection option: a usage error, not a database one.
+_USAGE_PHRASES = ("invalid connection option", "invalid integer value", "invalid value for parameter",
+                  "invalid sslmode value", "invalid target_session_attrs", "invalid port number",
+                  "invalid URI", "invalid percent-encoded", "invalid gssencmode", "invalid channel_binding",
+                  "invalid load_balance_hosts", "invalid require_auth", "unrecognized value")
 
 
 def from_database_error(exc: BaseException) -> UserError:
@@ -50,19 +67,32 @@ def from_database_error(exc: BaseException) -> UserError:
     line = " ".join(primary.split())
     if sqlstate == PREFLIGHT_SQLSTATE:
         return UserError(f"the app schema cannot take pgmodelnames: {line}", NOT_READY)
+    if sqlstate == WRONG_ROLE_SQLSTATE:
+        return UserError(line, NOT_READY)
     if sqlstate == "55P03":
         return UserError(
             f"lock not obtained in time ({line}); a long-running transaction holds the table: retry later",
             LOCK_TIMEOUT,
         )
-    if sqlstate is None and isinstance(orig, psycopg.OperationalError):
+    if sqlstate == "42501":
+        return UserError(f"permission denied: {line} (run pgmodelnames as the owner of the app's tables)",
+                         NOT_READY)
+    if sqlstate is None and isinstance(orig, (psycopg.OperationalError, psycopg.ProgrammingError)):
+        if any(phrase in line for phrase in _USAGE_PHRASES):
+            return UserError(f"invalid connection option: {line}", USAGE)
         return UserError(f"cannot connect to the database: {_connection_reason(line)}", CANNOT_CONNECT)
-    if sqlstate in ("28P01", "28000", "3D000", "08001", "08006", "57P03"):
+    if sqlstate in ("28P01", "28000", "3D000", "08001", "08006", "57P03", "08004"):
         return UserError(f"cannot connect to the database: {_connection_reason(line)}", CANNOT_CONNECT)
     return UserError(f"database error: {line}", DATABASE_ERROR)
 
 
 def _connection_reason(message: str) -> str:
-    # libpq repeats the whole attempt per address; the last clause is the reason.
+    # libpq repeats the whole attempt per address; the last clause is the
+    # reason, and its hint ("Is the server running...") becomes a sentence.
     message = message.removeprefix("connection failed: ")
-    return message.split(" failed: ")[-1] if " failed: " in message else message
+    reason = message.split(" failed: ")[-1] if " failed: " in message else message
+    for hint in ("Is the server running", "Is the server"):
+        if hint in reason and f". {hint}" not in reason:
+            reason = reason.replace(f" {hint}", f". {hint}", 1)
+            break
+    return reason

@@ -1,21 +1,91 @@
-"""Python mirrors of the naming rules in sql/0001_schema (for code that runs
-before pgmodelnames is installed, or on names that never reach the database)."""
+"""The naming rules on the Python side: one name policy for every writer
+(backfill, --assign, rename), and mirrors of the SQL naming rules for code
+that runs before pgmodelnames is installed.
+
+The SQL functions in sql/0001_schema (pgmodelnames.looks_like_uuid,
+placeholder_name, is_usable_name, trimmed) are the truth; tests/test_naming_rules.py
+runs the same inputs through every copy so they cannot drift.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
+
+# Longest name pgmodelnames writes (a served id is cut to fit, a typed name refused).
+MAX_NAME_CHARS = 200
 
 # = pgmodelnames.looks_like_uuid(): hyphens optional at the canonical places.
 _UUID_SHAPE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE)
+
+# = the characters pgmodelnames.trimmed() strips from both ends.
+TRIM_CHARS = " \t\r\n\v\f\u00a0\u200b\u3000\ufeff"
+
+# Invisible or direction-changing characters (zero-width, soft hyphen, bidi
+# overrides and isolates, word joiners): kept out of every name written, as
+# pgmodelnames.is_usable_name() does not count them as visible.
+_INVISIBLE = ({0x00AD, 0x1680, 0x180E, 0x2028, 0x2029, 0x205F, 0xFEFF} | set(range(0x2000, 0x2010))
+              | set(range(0x202A, 0x202F)) | set(range(0x2060, 0x2070)))
 
 
 def looks_like_uuid(value: str) -> bool:
     return 32 <= len(value) <= 36 and _UUID_SHAPE.match(value) is not None
 
 
-def placeholder_name(model_uuid: uuid.UUID, provider: str | None) -> str:
+def trimmed(value: str) -> str:
+    return value.strip(TRIM_CHARS)
+
+
+def placeholder_name(model_uuid: uuid.UUID | str, provider: str | None) -> str:
     """= pgmodelnames.placeholder_name()."""
-    normalized = (provider or "").strip().lower()
+    normalized = (provider or "").strip(" ").lower()  # = normalized_provider(): NULL if blank
     prefix = re.sub(r"[\x00-\x1f\x7f]", "", normalized)[:40] + " " if normalized else ""
     return f"Unknown {prefix}model {str(model_uuid)[:8]}"
+
+
+def _hidden(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code < 0xA0 or code in _INVISIBLE or 0xD800 <= code < 0xE000
+
+
+def clean_text(value: str, limit: int) -> str:
+    """One printable line: control, invisible and bidi-override characters
+    removed, whitespace collapsed, at most `limit` characters (ending in … if cut)."""
+    kept = [" " if ch.isspace() else ch for ch in value if ch.isspace() or not _hidden(ch)]
+    text = " ".join("".join(kept).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class BadName(ValueError):
+    """A name a person typed that pgmodelnames will not store, and why."""
+
+
+def human_name(typed: str, placeholder: str | None = None) -> str:
+    """A typed name (rename, --assign) as it will be stored, or BadName saying
+    what is wrong: the same length cap and visible-character rules as the
+    names backfill writes, refused rather than silently cleaned."""
+    name = trimmed(typed)
+    if not name:
+        raise BadName("the new name is blank: give a readable name, e.g. \"Llama 3.1 8B\"")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise BadName("the new name contains control characters (newline, tab, ...): use a single line")
+    if any(ord(ch) in _INVISIBLE for ch in name):
+        if not any(not ch.isspace() and not _hidden(ch) for ch in name):
+            raise BadName("the new name has only invisible characters (zero-width or no-break spaces): "
+                          "give a readable name")
+        raise BadName("the new name contains invisible or text-direction characters (zero-width, bidi "
+                      "override), which can make a dashboard show something else: remove them")
+    if len(name) > MAX_NAME_CHARS:
+        raise BadName(f"the new name is {len(name)} characters long: at most {MAX_NAME_CHARS}")
+    if looks_like_uuid(name):
+        raise BadName("the new name is a bare UUID, which counts as no name: give a readable name")
+    if placeholder is not None and name == placeholder:
+        raise BadName(f"{name!r} is this model's placeholder name, which pgmodelnames treats as no real "
+                      "name yet: choose another name")
+    return name
+
+
+def parse_model_uuid(text: str) -> uuid.UUID:
+    """A model UUID as typed on the command line, or ValueError."""
+    return uuid.UUID(text.strip())

@@ -1,135 +1,135 @@
-"""Apply, roll back and remove the migrations through Alembic's command API."""
+"""Apply, roll back and remove the migrations through Alembic's command API.
+
+Alembic only: connecting and reading the installed state live in db.py,
+which migrations/env.py uses too. Never prints: the SQL of --sql goes to the
+`output` stream the caller gives.
+"""
 
 from __future__ import annotations
 
 import io
-import sys
-from contextlib import contextmanager
-from typing import Iterator, TextIO
+from dataclasses import dataclass
+from typing import TextIO
 
-import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import exc as sa_exc
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
-from pgmodelnames.config import Settings, libpq_url, resource_dir
-from pgmodelnames.errors import NOT_READY, USAGE, UserError, from_database_error
+from pgmodelnames import db, sqlfiles
+from pgmodelnames.config import Settings, resource_dir
+from pgmodelnames.errors import NOT_READY, USAGE, UserError
 
 HEAD = "head"
 
 
-def alembic_config(settings: Settings, command_name: str, output: TextIO | None = None) -> Config:
-    cfg = Config(output_buffer=output or sys.stdout)
+@dataclass(frozen=True)
+class Migrated:
+    before: str | None
+    after: str | None
+
+
+def _config(settings: Settings, command_name: str, output: TextIO | None,
+            lock_wait: float | None = None) -> Config:
+    cfg = Config(output_buffer=output if output is not None else io.StringIO())
     cfg.set_main_option("script_location", str(resource_dir("migrations")))
-    cfg.attributes.update(url=settings.url, app_schema=settings.schema, command=command_name)
+    cfg.attributes.update(conninfo=settings.conninfo, app_schema=settings.schema, command=command_name,
+                          lock_wait=lock_wait)
     return cfg
 
 
-@contextmanager
-def database_errors() -> Iterator[None]:
-    """Turn the errors a user will hit into one-line UserErrors."""
-    try:
-        yield
-    except (sa_exc.DBAPIError, psycopg.Error) as exc:
-        raise from_database_error(exc) from None
-
-
-def connect(settings: Settings, **kwargs) -> psycopg.Connection:
-    if not settings.url:
-        raise UserError(
-            "no database URL: pass --database-url, set DATABASE_URL, or set sqlalchemy.url in ./alembic.ini",
-            USAGE,
-        )
-    with database_errors():
-        return psycopg.connect(libpq_url(settings.url), connect_timeout=10, **kwargs)
-
-
-def installed_value(conn: psycopg.Connection, table: str, column: str) -> str | None:
-    """One value from a pgmodelnames table, or None where it does not exist (not installed)."""
-    if conn.execute(f"SELECT to_regclass('pgmodelnames.{table}')").fetchone()[0] is None:
-        return None
-    row = conn.execute(f"SELECT {column} FROM pgmodelnames.{table}").fetchone()
-    return row[0] if row else None
-
-
-def app_schema(conn: psycopg.Connection, settings: Settings) -> str:
-    """--schema/PGMODELNAMES_SCHEMA, else the schema pgmodelnames was installed for, else public."""
-    return settings.schema or installed_value(conn, "installation", "app_schema") or "public"
-
-
-def current(settings: Settings) -> str | None:
-    """The installed revision, or None when pgmodelnames is not installed."""
-    with connect(settings) as conn, database_errors():
-        return installed_value(conn, "alembic_version", "version_num")
+def _script_directory() -> ScriptDirectory:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resource_dir("migrations")))
+    return ScriptDirectory.from_config(cfg)
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+    return _script_directory().get_current_head()
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resource_dir("migrations")))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+
+def check_revision(revision: str) -> str:
+    """A revision the user typed (head, base, 0002, head:base...), or a usage error."""
+    known = {script.revision for script in _script_directory().walk_revisions()}
+    parts = revision.split(":") if revision.count(":") == 1 else [revision]
+    for part in parts:
+        if part not in known and part not in ("head", "base", "heads"):
+            choices = ", ".join(sorted(known))
+            raise UserError(f"unknown revision {part[:40]!r}: use head, base or one of {choices}", USAGE)
+    return revision
+
+
+def _alembic(run, settings: Settings) -> None:
+    with db.database_errors():
+        try:
+            run()
+        except CommandError as exc:
+            raise UserError(f"alembic: {' '.join(str(exc).split())}", USAGE) from None
 
 
 def upgrade(settings: Settings, revision: str = HEAD, sql: bool = False,
-            providers: list[str] | None = None, output: TextIO | None = None) -> tuple[str | None, str | None]:
-    """Apply migrations; returns the revisions (before, after), read under the migration lock."""
-    cfg = alembic_config(settings, "upgrade", output)
-    with database_errors():
-        command.upgrade(cfg, revision, sql=sql)
-    if providers is not None:
-        statement = "SELECT pgmodelnames.set_covered_providers(ARRAY[{}]::text[]);".format(
-            ", ".join(_literal(p) for p in providers)
-        )
-        if sql:
-            (output or sys.stdout).write(statement + "\n")
-        else:
-            with connect(settings) as conn, database_errors():
-                if conn.execute("SELECT to_regprocedure('pgmodelnames.set_covered_providers(text[])')").fetchone()[0] is None:
-                    raise UserError("--providers needs the placeholder trigger (upgrade to head first)", NOT_READY)
-                conn.execute(statement)
-    return cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after")
+            output: TextIO | None = None, lock_wait: float | None = None) -> Migrated:
+    """Apply migrations; returns the revisions before and after, read under the migration lock."""
+    cfg = _config(settings, "upgrade", output, lock_wait)
+    _alembic(lambda: command.upgrade(cfg, check_revision(revision), sql=sql), settings)
+    return Migrated(cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after"))
+
+
+def set_providers(settings: Settings, providers: list[str], sql: bool = False,
+                  output: TextIO | None = None) -> None:
+    """Change the covered providers (trigger WHEN clause + placeholders for their history)."""
+    statement = sqlfiles.render("set_providers.sql", providers=", ".join(_literal(p) for p in providers))
+    if sql:
+        output.write(statement)
+        return
+    with db.connect(settings) as conn, db.database_errors():
+        if conn.execute("SELECT to_regprocedure('pgmodelnames.set_covered_providers(text[])')").fetchone()[0] is None:
+            raise UserError("--providers needs the placeholder trigger (upgrade to head first)", NOT_READY)
+        conn.execute(statement)
+        conn.commit()
 
 
 def downgrade(settings: Settings, revision: str, sql: bool = False,
-              output: TextIO | None = None) -> tuple[str | None, str | None]:
-    """Roll back; returns the revisions (before, after)."""
-    cfg = alembic_config(settings, "downgrade", output)
+              output: TextIO | None = None, lock_wait: float | None = None) -> Migrated:
+    """Roll back; returns the revisions before and after. Never deletes rows."""
+    cfg = _config(settings, "downgrade", output, lock_wait)
+    revision = check_revision(revision)
     if sql and ":" not in revision:
         # Offline mode cannot read the installed revision: script from head.
         revision = f"{HEAD}:{revision}"
-    with database_errors():
-        command.downgrade(cfg, revision, sql=sql)
-    return cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after")
+    _alembic(lambda: command.downgrade(cfg, revision, sql=sql), settings)
+    return Migrated(cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after"))
 
 
-UNINSTALL_SQL = """\
--- Remove what is left of pgmodelnames once every revision is rolled back.
-DROP TABLE IF EXISTS pgmodelnames.alembic_version;
-DROP SCHEMA IF EXISTS pgmodelnames;
-"""
+@dataclass(frozen=True)
+class Uninstalled:
+    installed: bool
+    machine_named_models: int = 0
 
 
-def uninstall(settings: Settings, sql: bool = False, output: TextIO | None = None) -> dict:
-    """Downgrade to base and drop the pgmodelnames schema. App rows stay."""
-    out = output or sys.stdout
+def uninstall(settings: Settings, sql: bool = False, output: TextIO | None = None,
+              lock_wait: float | None = None) -> Uninstalled:
+    """Downgrade to base, then remove every object pgmodelnames ever creates,
+    found by name (also when its bookkeeping is gone). App rows stay."""
     if sql:
-        downgrade(settings, f"{HEAD}:base", sql=True, output=out)
-        out.write(UNINSTALL_SQL)
-        return {}
-    kept = {}
-    with connect(settings) as conn, database_errors():
-        if conn.execute("SELECT to_regnamespace('pgmodelnames')").fetchone()[0] is None:
-            return {"installed": False}
+        downgrade(settings, f"{HEAD}:base", sql=True, output=output)
+        output.write(sqlfiles.render("uninstall.sql", settings.schema or "public"))
+        return Uninstalled(installed=True)
+    with db.connect(settings, autocommit=True) as conn, db.database_errors():
+        schema = db.app_schema(conn, settings)
+        leftovers = conn.execute(sqlfiles.render("diagnostics/leftovers.sql", schema)).fetchone()[0]
+        if not leftovers:
+            return Uninstalled(installed=False)
+        machine_named = 0
         if conn.execute("SELECT to_regclass('pgmodelnames.machine_names')").fetchone()[0] is not None:
-            kept["machine_named_models"] = conn.execute(
-                "SELECT count(*) FROM pgmodelnames.machine_names").fetchone()[0]
-    if current(settings) is not None:
-        downgrade(settings, "base", output=io.StringIO())
-    with connect(settings) as conn, database_errors():
-        conn.execute(UNINSTALL_SQL)
-    kept["installed"] = True
-    return kept
+            machine_named = conn.execute("SELECT count(*) FROM pgmodelnames.machine_names").fetchone()[0]
+        revision = db.installed_revision(conn)
+    if revision is not None:
+        downgrade(settings, "base", lock_wait=lock_wait)
+    with db.connect(settings) as conn, db.database_errors():
+        conn.execute(sqlfiles.render("uninstall.sql", schema))
+        conn.commit()
+    return Uninstalled(installed=True, machine_named_models=machine_named)
 
 
 def _literal(value: str) -> str:

@@ -1,21 +1,37 @@
-"""Load the package's .sql files, fill in the app schema, and run them from a migration."""
+"""The package's .sql files, with their @markers@ filled in: the one template
+mechanism for sql/.
+
+Markers: @app_schema@ (the app schema as a quoted identifier),
+@app_schema_literal@ (the bare name, inside string literals), and any
+@name@ the caller passes as an already-quoted SQL fragment (column lists
+built from the catalog). Values always travel as query parameters.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
 from pgmodelnames.config import resource_dir, validate_schema
 
 SQL_DIR = resource_dir("sql")
+_MARKER = re.compile(r"@([a-z_]+)@")
 
 
-def render(relative_path: str, app_schema: str) -> str:
-    """The SQL of one file with @app_schema@ (quoted identifier) and
-    @app_schema_literal@ (the bare name, for string literals) filled in."""
-    validate_schema(app_schema)
+def render(relative_path: str, app_schema: str | None = None, **fragments: str) -> str:
     text = (SQL_DIR / relative_path).read_text(encoding="utf-8")
-    quoted = '"' + app_schema + '"'
-    return text.replace("@app_schema_literal@", app_schema).replace("@app_schema@", quoted)
+    values = dict(fragments)
+    if app_schema is not None:
+        validate_schema(app_schema)
+        values["app_schema"] = '"' + app_schema + '"'
+        values["app_schema_literal"] = app_schema
+
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"{relative_path}: no value for @{name}@")
+        return values[name]
+
+    return _MARKER.sub(fill, text)
 
 
 def run_in_migration(relative_path: str) -> None:
@@ -24,16 +40,13 @@ def run_in_migration(relative_path: str) -> None:
     from alembic import op
 
     context = op.get_context()
-    sql = render(relative_path, context.config.attributes["app_schema"]) if context.config else None
-    if sql is None:
+    schema = context.config.attributes.get("app_schema") if context.config else None
+    if schema is None:
         raise RuntimeError("pgmodelnames migrations need the app schema from migrations/env.py")
+    sql = render(relative_path, schema)
     if context.as_sql:
         context.impl.static_output(sql.rstrip() + "\n")
     else:
         # The raw driver connection: no parameter parsing, so % and : in
         # PL/pgSQL bodies reach PostgreSQL untouched.
         op.get_bind().connection.driver_connection.execute(sql)
-
-
-def revision_sql(revision_dir: str) -> tuple[Path, Path]:
-    return SQL_DIR / revision_dir / "upgrade.sql", SQL_DIR / revision_dir / "downgrade.sql"

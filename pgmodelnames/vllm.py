@@ -1,10 +1,12 @@
-"""Ask vLLM servers which models they serve: GET <base>/v1/models, all at once.
+"""Ask vLLM (and other OpenAI-compatible) servers which models they serve:
+GET <base>/v1/models, all at once.
 
 Everything a server sends is untrusted data: the body is capped, redirects
-are never followed, the JSON shape is checked, and ids that PostgreSQL could
-not store whole are set aside with a message (never truncated). The API key
-goes only to endpoints the operator named (Endpoint.named) and never appears
-in a message.
+are never followed and the JSON shape is checked. The client returns what
+the servers said; what can be stored and how a name is cleaned is the
+planner's business (matching.py). The API key goes only to endpoints the
+operator named (Endpoint.named) and never appears in a message. The client
+knows nothing of the database.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ from dataclasses import dataclass, field
 import httpx
 
 from pgmodelnames import __version__
+from pgmodelnames.names import clean_text
 
 MODELS_PATH = "/v1/models"  # exactly: vLLM answers /v1/models/ with a 307 redirect
 MAX_BODY_BYTES = 4 * 1024 * 1024
-# A btree index entry holds at most ~2700 bytes, and a random id does not
-# compress: anything longer cannot be stored whole in an indexed column.
-MAX_ID_BYTES = 2000
 MAX_CARDS = 10_000
 _JOIN_GRACE = 0.5  # seconds past the timeout before an endpoint is given up (a hung DNS lookup)
 
@@ -45,11 +45,12 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Card:
-    """One entry of vLLM's model list."""
+    """One entry of a server's model list."""
 
     id: str  # the served model name: what a client puts in "model"
-    root: str | None  # the model path (base) or adapter path (LoRA)
-    parent: str | None  # the base model's served name for a LoRA adapter, else None
+    root: str | None  # vLLM: the model path (base) or adapter path (LoRA); SGLang: the served name
+    parent: str | None  # vLLM: the base model's served name for a LoRA adapter, else None
+    owned_by: str | None = None  # "vllm", "openai", "system"...; TGI puts its model id here
 
     @property
     def is_adapter(self) -> bool:
@@ -61,7 +62,6 @@ class Result:
     endpoint: Endpoint
     cards: list[Card] = field(default_factory=list)
     error: str | None = None  # why this endpoint gave no list; None = answered
-    notices: list[str] = field(default_factory=list)  # cards set aside (too long, NUL)
     seconds: float = 0.0
 
     @property
@@ -104,7 +104,7 @@ def normalize_endpoint(raw: str) -> str:
 
 def describe_url(raw: str, limit: int = 80) -> str:
     """A URL from the database as it may be printed: one line, bounded, no password."""
-    from pgmodelnames.errors import redact
+    from pgmodelnames.config import redact
 
     text = "".join(ch if ch.isprintable() else "?" for ch in (raw or ""))
     text = redact(text)
@@ -145,7 +145,7 @@ def fetch(endpoint: Endpoint, api_key: str | None, timeout: float) -> Result:
     result = Result(endpoint)
     try:
         body = _get(endpoint.models_url, api_key, timeout, endpoint.named)
-        result.cards, result.notices = parse_models(body)
+        result.cards = parse_models(body)
     except FetchError as exc:
         result.error = str(exc)
     except Exception as exc:  # anything unforeseen is one endpoint's failure, not the run's
@@ -262,9 +262,10 @@ def _connect_reason(exc: BaseException) -> str:
     return "cannot connect (network unreachable or connection reset)"
 
 
-def parse_models(body: bytes) -> tuple[list[Card], list[str]]:
-    """vLLM's {"object": "list", "data": [ModelCard, ...]} -> cards, plus a
-    notice for every card set aside because it cannot be stored whole."""
+def parse_models(body: bytes) -> list[Card]:
+    """{"object": "list", "data": [card, ...]} -> cards in the server's order,
+    one per id. vLLM sends every field; other OpenAI-compatible servers
+    (LiteLLM, llama.cpp, Ollama, TGI...) may send little beyond "id"."""
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -282,7 +283,6 @@ def parse_models(body: bytes) -> tuple[list[Card], list[str]]:
     if len(data) > MAX_CARDS:
         raise FetchError(f"the server lists {len(data)} models: more than {MAX_CARDS}, not a vLLM server?")
     cards: list[Card] = []
-    notices: list[str] = []
     seen: set[str] = set()
     for position, item in enumerate(data, 1):
         if not isinstance(item, dict):
@@ -290,61 +290,16 @@ def parse_models(body: bytes) -> tuple[list[Card], list[str]]:
         card_id = item.get("id")
         if not isinstance(card_id, str) or not card_id.strip():
             raise FetchError(f'the answer is JSON of the wrong shape: model {position} has no "id" string')
-        for key in ("root", "parent"):
+        for key in ("root", "parent", "owned_by"):
             if item.get(key) is not None and not isinstance(item.get(key), str):
                 raise FetchError(f'the answer is JSON of the wrong shape: model {position} has a non-string "{key}"')
-        root, parent = item.get("root"), item.get("parent")
-        problem = _unstorable(card_id) or (parent is not None and _unstorable(parent))
-        if problem:
-            notices.append(f"skipped served model {position} ({clean_text(card_id, 40)}): {problem}")
-            continue
-        if root is not None and _unstorable(root):
-            root = None  # only used for matching; never stored
         if card_id in seen:
             continue
         seen.add(card_id)
-        cards.append(Card(card_id, root, parent or None))
-    if not cards:
-        raise FetchError("the server lists no model that can be stored (all skipped)")
-    return cards, notices
-
-
-def _unstorable(value: str) -> str | None:
-    if "\x00" in value:
-        return "its id contains a NUL character, which PostgreSQL text cannot hold"
-    size = len(value.encode("utf-8", "surrogatepass"))
-    if size > MAX_ID_BYTES:
-        return (f"its id is {len(value)} characters ({size} bytes), too long to store in an indexed column "
-                f"(over {MAX_ID_BYTES} bytes); it is not stored truncated")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "its id is not valid Unicode (lone surrogate)"
-    return None
+        cards.append(Card(card_id, item.get("root") or None, item.get("parent") or None, item.get("owned_by") or None))
+    return cards
 
 
 def _json_type(value: object) -> str:
     return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number")
-
-
-# Invisible or direction-changing characters (zero-width, soft hyphen, bidi
-# overrides and isolates): kept out of names, as pgmodelnames.is_usable_name does.
-_INVISIBLE = ({0x00AD, 0x180E, 0x2028, 0x2029, 0xFEFF} | set(range(0x200B, 0x2010))
-              | set(range(0x202A, 0x202F)) | set(range(0x2060, 0x2070)))
-
-
-def clean_text(value: str, limit: int) -> str:
-    """One printable line: control and bidi-override characters removed,
-    whitespace collapsed, at most `limit` characters (ending in … if cut)."""
-    kept = []
-    for ch in value:
-        code = ord(ch)
-        if ch.isspace():
-            kept.append(" ")
-        elif code < 0x20 or 0x7F <= code < 0xA0 or code in _INVISIBLE or 0xD800 <= code < 0xE000:
-            continue
-        else:
-            kept.append(ch)
-    text = " ".join("".join(kept).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -456,30 +456,37 @@ def test_watch_applies_new_rows_prints_only_changes_and_stops_on_sigterm(make_db
 
 
 def test_watch_json_prints_one_document_per_changed_pass(make_db, vllm_servers, capsys):
-    from pgmodelnames import backfill as backfill_module
     from pgmodelnames import cli, config
 
     db, server = make_db("supabase", installed=True), vllm_servers().serve("b1_served_name_v1_models")
     args = cli.build_parser().parse_args(["backfill", "--endpoint", server.url, "--watch", "0.1", "--json"])
-    settings = config.Settings(url=config.database_url(db.url), schema=None)
+    settings = config.settings(db.url, None)
     stop = threading.Event()
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.setdefault(
-        "code", backfill_module.watch(settings, backfill_module.parse_options(args), stop)))
+        "code", cli.watch(cli.Face(), settings, cli.backfill_options(args, None), 0.1, True, stop)))
     worker.start()
     try:
-        time.sleep(0.5)  # a few quiet passes after the first
+        # The first pass prints its document: only then does the change below
+        # belong to a later pass.
+        deadline = time.monotonic() + 20
+        printed = ""
+        while '"nothing_to_do": true' not in printed and time.monotonic() < deadline:
+            time.sleep(0.02)
+            printed += capsys.readouterr().out
+        assert '"nothing_to_do": true' in printed, printed
         model = add_model(db, base_url=server.url)
-        deadline = time.monotonic() + 10
-        while name(db, model) != "tiny-llama" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)
+        while model not in printed and time.monotonic() < deadline:
+            time.sleep(0.02)
+            printed += capsys.readouterr().out
     finally:
         stop.set()
         worker.join(10)
+    printed += capsys.readouterr().out
     assert outcome["code"] == 0
-    documents = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    documents = [json.loads(text) for text in printed.splitlines()]
     assert len(documents) == 2  # the first pass, then only the pass that changed something
     assert documents[0]["nothing_to_do"] is True and documents[0]["endpoints"][0]["status"] == "ok"
     assert documents[1]["changes"][0]["model"] == model and documents[1]["endpoints"] == []
     assert "at" in documents[1]
+    assert name(db, model) == "tiny-llama"

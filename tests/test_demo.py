@@ -57,7 +57,9 @@ def test_demo_cleans_up_after_an_interrupt(server, monkeypatch, capsys):
     created = []
 
     def interrupted(settings):
-        created.append(settings.url.rsplit("/", 1)[1])
+        from psycopg.conninfo import conninfo_to_dict
+
+        created.append(conninfo_to_dict(settings.conninfo)["dbname"])
         raise KeyboardInterrupt
 
     monkeypatch.setattr(demo, "demonstrate", interrupted)

@@ -88,7 +88,7 @@ def test_offline_sql_matches_online_upgrade(make_db, tmp_path):
     online.upgrade()
     script = offline.cli("upgrade", "--sql")
     assert script.code == 0, script.err
-    assert "CREATE TABLE pgmodelnames.alembic_version" in script.out
+    assert "CREATE TABLE IF NOT EXISTS pgmodelnames.alembic_version" in script.out
     path = tmp_path / "upgrade.sql"
     path.write_text(script.out)
     subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", offline.url, "-f", str(path)],
@@ -109,7 +109,7 @@ def test_offline_sql_needs_no_database():
     result = subprocess.run([sys.executable, "-m", "pgmodelnames", "upgrade", "--sql", "--schema", "app"],
                             capture_output=True, text=True, env=env, cwd="/")
     assert result.returncode == 0, result.stderr
-    assert 'CREATE TRIGGER pgmodelnames_name_guard' in result.stdout
+    assert 'CREATE OR REPLACE TRIGGER pgmodelnames_name_guard' in result.stdout
     assert '"app".llm_models' in result.stdout
 
 

@@ -2,7 +2,9 @@
 --
 -- Everything here lives in the package's own schema; the app's tables are not
 -- touched. App roles get nothing: the bookkeeping is read only through
--- SECURITY DEFINER functions and by the owner.
+-- SECURITY DEFINER functions and by the owner. Idempotent, like every
+-- revision: re-running it on a partial or complete install changes nothing
+-- that is already there.
 SET LOCAL lock_timeout = '5s';
 
 CREATE SCHEMA IF NOT EXISTS pgmodelnames;
@@ -11,29 +13,32 @@ COMMENT ON SCHEMA pgmodelnames IS
 
 -- One row: where the package is installed and what it changed, so that a
 -- downgrade can restore exactly what was there before.
-CREATE TABLE pgmodelnames.installation (
+CREATE TABLE IF NOT EXISTS pgmodelnames.installation (
     singleton          boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     app_schema         text NOT NULL,
     name_was_nullable  boolean,
     installed_at       timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO pgmodelnames.installation (app_schema) VALUES ('@app_schema_literal@');
+INSERT INTO pgmodelnames.installation (app_schema) VALUES ('@app_schema_literal@')
+ON CONFLICT (singleton) DO NOTHING;
 
 -- The providers whose unknown model UUIDs get placeholder rows. Stored
 -- normalised (lower case, trimmed), the same way the trigger compares them.
 -- Change with pgmodelnames.set_covered_providers(...) or "upgrade --providers",
 -- which also re-creates the trigger whose WHEN clause lists them.
-CREATE TABLE pgmodelnames.covered_providers (
+CREATE TABLE IF NOT EXISTS pgmodelnames.covered_providers (
     provider text PRIMARY KEY CHECK (provider = lower(btrim(provider)) AND provider <> '')
 );
-INSERT INTO pgmodelnames.covered_providers VALUES ('vllm');
+-- The default only for a new table: a re-run keeps the operator's choice.
+INSERT INTO pgmodelnames.covered_providers
+SELECT 'vllm' WHERE NOT EXISTS (SELECT FROM pgmodelnames.covered_providers);
 
 -- Names the package wrote (machine names). A row of llm_models carries a
 -- machine name exactly while its name equals the one recorded here (or its
 -- own placeholder name); anything else is a human name and is never replaced.
 -- No foreign key: llm_models belongs to the app, and a recorded name that no
 -- longer matches simply means a human renamed the model.
-CREATE TABLE pgmodelnames.machine_names (
+CREATE TABLE IF NOT EXISTS pgmodelnames.machine_names (
     model_uuid   uuid PRIMARY KEY,
     name         text NOT NULL,
     source       text NOT NULL CHECK (source IN ('placeholder', 'guard', 'server')),
@@ -55,26 +60,26 @@ REVOKE ALL ON pgmodelnames.installation, pgmodelnames.covered_providers, pgmodel
 -- they cost an analytics query nothing extra and need no search_path.
 
 -- A provider as stored on placeholders: lower case, trimmed, NULL if blank.
-CREATE FUNCTION pgmodelnames.normalized_provider(provider text)
+CREATE OR REPLACE FUNCTION pgmodelnames.normalized_provider(provider text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN nullif(lower(btrim(provider)), '');
 
 -- Only canonical-position hyphens (optional), so that every match casts to uuid.
-CREATE FUNCTION pgmodelnames.looks_like_uuid(value text)
+CREATE OR REPLACE FUNCTION pgmodelnames.looks_like_uuid(value text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN length(value) IN (32, 33, 34, 35, 36)
    AND value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$';
 
 -- A name without its surrounding white space (including the invisible
 -- kinds users paste: no-break, ideographic and zero-width spaces).
-CREATE FUNCTION pgmodelnames.trimmed(value text)
+CREATE OR REPLACE FUNCTION pgmodelnames.trimmed(value text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN btrim(value, E' \t\r\n\v\f\u00a0\u200b\u3000\ufeff');
 
 -- A name worth showing: has at least one visible character, and is not a
 -- bare UUID. The character class lists the invisible characters that the
 -- regex classes [:space:] and [:cntrl:] do not cover in every locale.
-CREATE FUNCTION pgmodelnames.is_usable_name(name text)
+CREATE OR REPLACE FUNCTION pgmodelnames.is_usable_name(name text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN coalesce(
     name ~ E'[^[:space:][:cntrl:]\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]'
@@ -84,7 +89,7 @@ RETURN coalesce(
 -- "Unknown vllm model fdab6388": distinct per model (first 8 hex digits),
 -- says which provider, never a bare UUID. Control characters and absurd
 -- lengths in an app-supplied provider are kept out of the name.
-CREATE FUNCTION pgmodelnames.placeholder_name(model_uuid uuid, provider text)
+CREATE OR REPLACE FUNCTION pgmodelnames.placeholder_name(model_uuid uuid, provider text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN 'Unknown '
     || coalesce(left(regexp_replace(pgmodelnames.normalized_provider(provider), '[[:cntrl:]]', '', 'g'), 40) || ' ', '')
@@ -92,7 +97,7 @@ RETURN 'Unknown '
 
 -- The best name the package can give a row without a usable name of its own:
 -- its model_id, then its served_model_name, then its placeholder name.
-CREATE FUNCTION pgmodelnames.machine_name(model_uuid uuid, provider text, model_id text, served_model_name text)
+CREATE OR REPLACE FUNCTION pgmodelnames.machine_name(model_uuid uuid, provider text, model_id text, served_model_name text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
     WHEN pgmodelnames.is_usable_name(model_id) THEN pgmodelnames.trimmed(model_id)
@@ -104,7 +109,7 @@ END;
 -- own placeholder name, or is the machine name recorded for it. Any other
 -- name is a human's. Reads the bookkeeping with the caller's rights: run by
 -- the package's owner (backfill, doctor).
-CREATE FUNCTION pgmodelnames.is_replaceable_name(model_uuid uuid, name text, provider text)
+CREATE OR REPLACE FUNCTION pgmodelnames.is_replaceable_name(model_uuid uuid, name text, provider text)
 RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT NOT pgmodelnames.is_usable_name(name)
@@ -119,7 +124,7 @@ END;
 -- finally fail with lock_not_available) instead of stalling every insert.
 -- The number of attempts (default 100, about a minute in all) can be set per
 -- session: PGOPTIONS='-c pgmodelnames.lock_attempts=20'.
-CREATE FUNCTION pgmodelnames.execute_with_lock_retries(
+CREATE OR REPLACE FUNCTION pgmodelnames.execute_with_lock_retries(
     statement text, attempts integer DEFAULT NULL, attempt_timeout text DEFAULT '100ms')
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

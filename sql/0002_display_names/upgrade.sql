@@ -10,7 +10,7 @@ SET LOCAL lock_timeout = '5s';
 -- pgmodelnames schema to keep writing their own registry. Optional columns
 -- (model_id, served_model_name) are read through to_jsonb, so one function
 -- serves every shape of llm_models; llm_models writes are rare.
-CREATE FUNCTION pgmodelnames.llm_models_name_guard()
+CREATE OR REPLACE FUNCTION pgmodelnames.llm_models_name_guard()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     row_json    jsonb;
@@ -44,7 +44,7 @@ $$;
 REVOKE EXECUTE ON FUNCTION pgmodelnames.llm_models_name_guard() FROM PUBLIC;
 
 SELECT pgmodelnames.execute_with_lock_retries($sql$
-    CREATE TRIGGER pgmodelnames_name_guard
+    CREATE OR REPLACE TRIGGER pgmodelnames_name_guard
         BEFORE INSERT OR UPDATE ON @app_schema@.llm_models
         FOR EACH ROW EXECUTE FUNCTION pgmodelnames.llm_models_name_guard()
 $sql$);
@@ -52,10 +52,20 @@ COMMENT ON TRIGGER pgmodelnames_name_guard ON @app_schema@.llm_models IS
     'pgmodelnames: fills a missing name (model_id, served_model_name, placeholder name) so NOT NULL never fails a write.';
 
 -- Remember the nullability the app chose, so downgrade can give it back.
+-- Recorded once. Where the bookkeeping was lost but the constraint survived
+-- (a public-only restore), the constraint's comment still says what the app
+-- had before pgmodelnames made the column NOT NULL.
 UPDATE pgmodelnames.installation
-   SET name_was_nullable = NOT a.attnotnull
+   SET name_was_nullable = coalesce(
+           (SELECT CASE WHEN d.description LIKE '%(before pgmodelnames: name nullable)%' THEN true
+                        WHEN d.description LIKE '%(before pgmodelnames: name NOT NULL)%' THEN false END
+              FROM pg_catalog.pg_constraint c
+              JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_constraint'::regclass
+             WHERE c.conrelid = '@app_schema_literal@.llm_models'::regclass AND c.conname = 'llm_models_name_present'),
+           NOT a.attnotnull)
   FROM pg_catalog.pg_attribute a
- WHERE a.attrelid = '@app_schema_literal@.llm_models'::regclass AND a.attname = 'name';
+ WHERE a.attrelid = '@app_schema_literal@.llm_models'::regclass AND a.attname = 'name'
+   AND name_was_nullable IS NULL;
 
 -- Names that are exactly their row's placeholder name were written by the
 -- package (perhaps before an uninstall): they are machine names again.
@@ -75,10 +85,19 @@ UPDATE @app_schema@.llm_models
 -- (instant), validate it in a later transaction (SHARE UPDATE EXCLUSIVE, app
 -- reads and writes go on), then SET NOT NULL, which PostgreSQL 12+ proves
 -- from the valid CHECK without scanning the table.
-SELECT pgmodelnames.execute_with_lock_retries($sql$
-    ALTER TABLE @app_schema@.llm_models
-        ADD CONSTRAINT llm_models_name_present CHECK (name IS NOT NULL AND btrim(name) <> '') NOT VALID
-$sql$);
+-- Added only where missing: a restore may have brought it back already.
+DO $add$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint
+                    WHERE conrelid = '@app_schema_literal@.llm_models'::regclass
+                      AND conname = 'llm_models_name_present') THEN
+        PERFORM pgmodelnames.execute_with_lock_retries($sql$
+            ALTER TABLE @app_schema@.llm_models
+                ADD CONSTRAINT llm_models_name_present CHECK (name IS NOT NULL AND btrim(name) <> '') NOT VALID
+        $sql$);
+    END IF;
+END
+$add$;
 COMMIT AND CHAIN;
 SET LOCAL lock_timeout = '5s';
 SELECT pgmodelnames.execute_with_lock_retries($sql$
@@ -89,8 +108,16 @@ SET LOCAL lock_timeout = '5s';
 SELECT pgmodelnames.execute_with_lock_retries($sql$
     ALTER TABLE @app_schema@.llm_models ALTER COLUMN name SET NOT NULL
 $sql$);
-COMMENT ON CONSTRAINT llm_models_name_present ON @app_schema@.llm_models IS
-    'pgmodelnames: every model has a name; the pgmodelnames_name_guard trigger fills missing ones.';
+-- The comment carries the original nullability with the table, through any
+-- dump and restore (see name_was_nullable above).
+DO $comment$
+BEGIN
+    EXECUTE format('COMMENT ON CONSTRAINT llm_models_name_present ON @app_schema@.llm_models IS %L',
+        'pgmodelnames: every model has a name; the pgmodelnames_name_guard trigger fills missing ones. '
+        || CASE WHEN (SELECT name_was_nullable FROM pgmodelnames.installation)
+                THEN '(before pgmodelnames: name nullable)' ELSE '(before pgmodelnames: name NOT NULL)' END);
+END
+$comment$;
 
 -- The view. Built in a DO block because llm_models may lack the optional
 -- columns model_id and served_model_name; the printed (--sql) script adapts
@@ -147,7 +174,7 @@ COMMENT ON COLUMN @app_schema@.model_display_names.is_placeholder IS
 
 -- Names for ids a reader cannot see (row-level security) or that are not
 -- UUIDs at all. Caller's rights: it reveals only what the view shows them.
-CREATE FUNCTION @app_schema@.model_display_name(model_id uuid, provider text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION @app_schema@.model_display_name(model_id uuid, provider text DEFAULT NULL)
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
 BEGIN ATOMIC
     SELECT coalesce(
@@ -155,7 +182,7 @@ BEGIN ATOMIC
         pgmodelnames.placeholder_name(model_display_name.model_id, model_display_name.provider));
 END;
 
-CREATE FUNCTION @app_schema@.model_display_name(model_id text, provider text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION @app_schema@.model_display_name(model_id text, provider text DEFAULT NULL)
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
 BEGIN ATOMIC
     SELECT CASE

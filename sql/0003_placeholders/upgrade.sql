@@ -23,7 +23,7 @@ SET LOCAL lock_timeout = '5s';
 -- optional columns llm_models has today: user_id gets the message's user,
 -- enabled gets false, NOT NULL text columns without a default get ''
 -- (an empty base_url means "no endpoint known").
-CREATE FUNCTION pgmodelnames.placeholder_insert_sql(source_query text)
+CREATE OR REPLACE FUNCTION pgmodelnames.placeholder_insert_sql(source_query text)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     target  constant regclass := '@app_schema_literal@.llm_models'::regclass;
@@ -67,7 +67,7 @@ $$;
 
 -- The rare path: one placeholder for one message. Raises on failure; the
 -- trigger decides what a failure means.
-CREATE FUNCTION pgmodelnames.create_placeholder(model_uuid uuid, provider text, user_id text)
+CREATE OR REPLACE FUNCTION pgmodelnames.create_placeholder(model_uuid uuid, provider text, user_id text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     -- Sessions creating the same placeholder take turns, so that a later one
@@ -82,7 +82,7 @@ $$;
 
 -- uuid model_id. The WHEN clause (see install_placeholder_trigger) has
 -- already checked model_id IS NOT NULL and the provider.
-CREATE FUNCTION pgmodelnames.messages_placeholder_uuid()
+CREATE OR REPLACE FUNCTION pgmodelnames.messages_placeholder_uuid()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM FROM @app_schema@.llm_models WHERE id = NEW.model_id;
@@ -100,7 +100,7 @@ $$;
 
 -- text model_id. The WHEN clause has also checked that it looks like a UUID,
 -- so the cast cannot fail; plain ids such as gpt-4o-mini never get here.
-CREATE FUNCTION pgmodelnames.messages_placeholder_text()
+CREATE OR REPLACE FUNCTION pgmodelnames.messages_placeholder_text()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     model_uuid constant uuid := NEW.model_id::uuid;
@@ -121,7 +121,7 @@ $$;
 -- (Re)create the trigger on messages with the covered providers in its WHEN
 -- clause. Named zz_... because BEFORE triggers fire in name order: it must
 -- see the model_id and provider the app's own triggers leave behind.
-CREATE FUNCTION pgmodelnames.install_placeholder_trigger()
+CREATE OR REPLACE FUNCTION pgmodelnames.install_placeholder_trigger()
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     messages_table constant regclass := '@app_schema_literal@.messages'::regclass;
@@ -157,7 +157,7 @@ $$;
 -- it reads messages (ACCESS SHARE, which blocks no insert) and locks only
 -- the llm_models rows it creates. Idempotent: a second pass creates nothing.
 -- Returns how many placeholders it created.
-CREATE FUNCTION pgmodelnames.create_missing_placeholders()
+CREATE OR REPLACE FUNCTION pgmodelnames.create_missing_placeholders()
 RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     messages_table constant regclass := '@app_schema_literal@.messages'::regclass;
@@ -194,7 +194,7 @@ $$;
 
 -- Change the covered providers: the table, the trigger's WHEN clause, and
 -- placeholders for the history of newly covered providers.
-CREATE FUNCTION pgmodelnames.set_covered_providers(providers text[])
+CREATE OR REPLACE FUNCTION pgmodelnames.set_covered_providers(providers text[])
 RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     DELETE FROM pgmodelnames.covered_providers;

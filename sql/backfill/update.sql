@@ -7,7 +7,8 @@
 -- human name could not be replaced (under READ COMMITTED, PostgreSQL
 -- re-evaluates it on the latest row version).
 UPDATE @app_schema@.llm_models AS l
-   SET name = %(name)s{fills}
+   SET name = %(name)s
+       @fills@
  WHERE l.id = %(id)s::uuid
    AND pgmodelnames.is_replaceable_name(l.id, l.name, l.provider)
 RETURNING l.id::text;

@@ -1,0 +1,78 @@
+"""Reaching the database: the one place connections are made, errors mapped,
+and the installed state read.
+
+Connections are safe behind a transaction-mode pooler (PgBouncer, Supabase's
+port 6543): psycopg never prepares statements (prepare_threshold=None), and
+callers keep settings and locks inside one transaction (SET LOCAL,
+set_config(..., true), pg_advisory_xact_lock).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import exc as sa_exc
+
+from pgmodelnames import __version__
+from pgmodelnames.config import Settings
+from pgmodelnames.errors import USAGE, UserError, from_database_error
+
+APPLICATION_NAME = "pgmodelnames"
+CONNECT_TIMEOUT = 10
+
+
+def connection_options() -> dict:
+    """Options for every connection, also the one Alembic uses (migrations/env.py)."""
+    return {"prepare_threshold": None, "connect_timeout": CONNECT_TIMEOUT,
+            "application_name": f"{APPLICATION_NAME} {__version__}"}
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn the errors a user will hit into one-line UserErrors."""
+    try:
+        yield
+    except (sa_exc.DBAPIError, psycopg.Error) as exc:
+        raise from_database_error(exc) from None
+
+
+def connect(settings: Settings, autocommit: bool = False) -> psycopg.Connection:
+    if not settings.conninfo:
+        raise UserError(
+            "no database URL: pass --database-url, set DATABASE_URL, or set sqlalchemy.url in ./alembic.ini",
+            USAGE,
+        )
+    with database_errors():
+        return psycopg.connect(settings.conninfo, autocommit=autocommit, **connection_options())
+
+
+def installed_value(conn: psycopg.Connection, table: str, column: str) -> str | None:
+    """One value from a pgmodelnames table, or None where it does not exist
+    (not installed) or this role may not read it."""
+    regclass = conn.execute("SELECT to_regclass(%s)", [f"pgmodelnames.{table}"]).fetchone()[0]
+    if regclass is None:
+        return None
+    readable = conn.execute("SELECT has_table_privilege(%s::regclass, 'SELECT')", [regclass]).fetchone()[0]
+    if not readable:
+        return None
+    row = conn.execute(sql.SQL("SELECT {} FROM pgmodelnames.{}").format(
+        sql.Identifier(column), sql.Identifier(table))).fetchone()
+    return row[0] if row else None
+
+
+def installed_revision(conn: psycopg.Connection) -> str | None:
+    return installed_value(conn, "alembic_version", "version_num")
+
+
+def app_schema(conn: psycopg.Connection, settings: Settings) -> str:
+    """--schema/PGMODELNAMES_SCHEMA, else the schema pgmodelnames was installed for, else public."""
+    return settings.schema or installed_value(conn, "installation", "app_schema") or "public"
+
+
+def current(settings: Settings) -> str | None:
+    """The installed revision, or None when pgmodelnames is not installed."""
+    with connect(settings, autocommit=True) as conn, database_errors():
+        return installed_revision(conn)
