@@ -1,0 +1,8 @@
+-- Variant floor, applied after pgmodelnames upgrade: pgmodelnames' trigger
+-- and WHEN clause calling functions that only return NEW, i.e. what any
+-- plpgsql row trigger costs before it does any work.
+CREATE OR REPLACE FUNCTION pgmodelnames.messages_placeholder_uuid() RETURNS trigger
+LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+
+CREATE OR REPLACE FUNCTION pgmodelnames.messages_placeholder_text() RETURNS trigger
+LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
