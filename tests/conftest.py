@@ -9,6 +9,9 @@ Select with PGMODELNAMES_TEST_SERVERS=system,embedded (default: both).
 
 Each fixture app schema is loaded once per server into a template database
 (pytest-postgresql's DatabaseJanitor); every test gets a fresh clone.
+
+Plain helpers shared by the test modules live in support.py; the recorded
+vLLM servers (the vllm_servers fixture) in the plugin recorded_vllm.py.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from pgmodelnames.cli import main as cli_main
 from pgmodelnames.embedded import EmbeddedServer
+from support import PASSWORD_ROLE, wanted_servers
+
+pytest_plugins = ["recorded_vllm"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PASSWORD_ROLE = "pmn_password_user"
 SCHEMAS = {"minimal": FIXTURES / "schema_minimal.sql", "supabase": FIXTURES / "schema_supabase.sql"}
 
 
@@ -60,11 +65,7 @@ def _configured_server() -> Server | None:
         return None
 
 
-def _wanted_servers() -> list[str]:
-    return [s.strip() for s in os.environ.get("PGMODELNAMES_TEST_SERVERS", "system,embedded").split(",") if s.strip()]
-
-
-@pytest.fixture(scope="session", params=_wanted_servers())
+@pytest.fixture(scope="session", params=wanted_servers())
 def server(request):
     found = _configured_server() if request.param == "system" else None
     if found is not None:
@@ -204,3 +205,15 @@ def minimal_db(make_db) -> AppDB:
 @pytest.fixture
 def supabase_db(make_db) -> AppDB:
     return make_db("supabase")
+
+
+@pytest.fixture
+def installed_minimal(make_db) -> AppDB:
+    """The minimal schema with pgmodelnames at head."""
+    return make_db("minimal", installed=True)
+
+
+@pytest.fixture
+def installed_supabase(make_db) -> AppDB:
+    """The Supabase schema (row-level security) with pgmodelnames at head."""
+    return make_db("supabase", installed=True)

@@ -16,20 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from test_vllm import KEY, closed_port, vllm_server_pool, vllm_servers  # noqa: F401 (fixtures)
+from recorded_vllm import KEY
+from support import ALICE, add_model, closed_port, wait_for_lock_wait
 
-ALICE = "aaaaaaaa-0000-4000-8000-000000000001"
 REPO = Path(__file__).resolve().parent.parent
-
-
-def add_model(db, name=None, base_url=None, model_id=None, served=None, provider="vllm", model=None) -> str:
-    """Insert an llm_models row the way an app would (the guard fills a missing name)."""
-    model = model or str(uuid.uuid4())
-    if db.kind == "supabase":  # NOT NULL without default there
-        base_url, model_id = base_url or "", model_id or ""
-    db.execute("INSERT INTO llm_models (id, name, provider, base_url, model_id, served_model_name) "
-               "VALUES (%s, %s, %s, %s, %s, %s)", (model, name, provider, base_url, model_id, served))
-    return model
 
 
 def add_message(db, model: str, provider: str = "vllm") -> None:
@@ -208,10 +198,7 @@ def test_a_rename_racing_with_backfill_wins(make_db, vllm_servers):
     outcome = {}
     runner = threading.Thread(target=lambda: outcome.setdefault("result", backfill(db)))
     runner.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not db.value(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"):
-        time.sleep(0.02)
+    wait_for_lock_wait(db, seconds=10)
     app.commit()  # the human name commits while backfill waits on the row
     app.close()
     runner.join(15)

@@ -8,17 +8,15 @@ import shutil
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
 from pgmodelnames.config import resource_dir
+from support import first_server
 
 
 def test_bench_quick_mode_runs(server, tmp_path):
-    from conftest import _wanted_servers
-
-    if server.name != _wanted_servers()[0]:
+    if server.name != first_server():
         pytest.skip("the scripts are checked once, on the first server")
     pgbench = shutil.which("pgbench")
     if pgbench is None:

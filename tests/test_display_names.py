@@ -11,11 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_migrations import seed_problem
+from support import ALICE, BOB, as_role, seed_problem
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
-ALICE = "aaaaaaaa-0000-4000-8000-000000000001"
-BOB = "bbbbbbbb-0000-4000-8000-000000000002"
 
 
 def display_names(db) -> dict[str, tuple[str, bool]]:
@@ -158,14 +156,9 @@ def test_optional_columns_may_be_missing(make_db):
 # --- row-level security (Supabase schema) -------------------------------------------------
 
 
-def as_role(conn: psycopg.Connection, role: str, user: str | None = None) -> None:
-    conn.execute("SELECT set_config('request.jwt.claim.sub', %s, false)", (user or "",))
-    conn.execute(f"SET ROLE {role}")
-
-
 @pytest.fixture
-def supabase_models(make_db):
-    db = make_db("supabase", installed=True)
+def supabase_models(installed_supabase):
+    db = installed_supabase
     db.execute(f"""
         INSERT INTO public.llm_models (id, user_id, name, provider, base_url, model_id) VALUES
           ('a0000000-0000-4000-8000-00000000000a', '{ALICE}', 'Alice secret model', 'vllm', '', ''),
@@ -269,9 +262,8 @@ def usable(value: str | None) -> bool:
 
 
 @pytest.fixture
-def property_db(make_db):
-    db = make_db("minimal", installed=True)
-    with db.connect() as conn:
+def property_db(installed_minimal):
+    with installed_minimal.connect() as conn:
         yield conn
 
 

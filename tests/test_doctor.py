@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
-
-import pytest
 
 from pgmodelnames import errors
+from support import add_model, closed_port
 
 ORPHAN = "fdab6388-2c1e-4c5a-9f0e-6b1d2a7c9e41"
 BLANK = "5a7d9c3e-1b2f-4d6a-8c0e-9f1a2b3c4d5e"
@@ -15,27 +13,9 @@ UUID_NAMED = "8e2b4d61-9a0c-4f3e-b7d5-1c2e3f4a5b6c"
 HUMAN = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 
 
-def add_model(db, model_uuid: str, name: str | None, provider: str = "vllm") -> None:
-    if db.kind == "supabase":  # provider, base_url and model_id are NOT NULL there
-        db.execute("INSERT INTO llm_models (id, name, provider, base_url, model_id) VALUES (%s, %s, %s, '', '')",
-                   [model_uuid, name, provider])
-    else:
-        db.execute("INSERT INTO llm_models (id, name, provider) VALUES (%s, %s, %s)", [model_uuid, name, provider])
-
-
 def add_messages(db, model_id: str, provider: str, count: int = 1) -> None:
     db.execute("INSERT INTO messages (model_id, provider, role) SELECT %s, %s, 'assistant' "
                "FROM generate_series(1, %s)", [model_id, provider, count])
-
-
-@pytest.fixture
-def installed_minimal(make_db):
-    return make_db("minimal", installed=True)
-
-
-@pytest.fixture
-def installed_supabase(make_db):
-    return make_db("supabase", installed=True)
 
 
 def doctor_json(db, *args: str) -> tuple[int, dict]:
@@ -218,9 +198,7 @@ def test_unknown_schema_is_not_ready(minimal_db):
 
 
 def test_cannot_connect(minimal_db):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # nothing listens once it is closed
+    port = closed_port()
     result = minimal_db.cli("doctor", url=f"postgresql://postgres:s3cret@127.0.0.1:{port}/postgres")
     assert result.code == errors.CANNOT_CONNECT
     assert result.err.startswith("pgmodelnames: error: cannot connect")

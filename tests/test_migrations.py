@@ -16,32 +16,9 @@ from alembic.script import ScriptDirectory
 
 from catalog import app_rows, snapshot
 from pgmodelnames.config import resource_dir
+from support import PASSWORD_ROLE, first_server, seed_problem, wait_for_lock_wait
 
 HEAD = "0003"
-
-
-def _first_server() -> str:
-    from conftest import _wanted_servers
-
-    return _wanted_servers()[0]
-
-
-def seed_problem(db):
-    """The problem's data: unknown vLLM models, blank and UUID names."""
-    db.execute("""
-        INSERT INTO public.llm_models (id, name, model_id, provider, base_url) VALUES
-          ('11111111-1111-4111-8111-111111111111', NULL, '', 'vllm', ''),
-          ('22222222-2222-4222-8222-222222222222', '   ', 'llama-3-8b', 'vllm', 'http://gpu:8000'),
-          ('33333333-3333-4333-8333-333333333333', '33333333-3333-4333-8333-333333333333', '', 'vllm', ''),
-          ('44444444-4444-4444-8444-444444444444', 'GPT-4o', 'gpt-4o', 'openai', 'https://api.openai.com')
-    """)
-    db.execute("""
-        INSERT INTO public.messages (model_id, provider, content) VALUES
-          ('fdab6388-0000-4000-8000-000000000001', 'vllm', 'a'),
-          ('fdab6388-0000-4000-8000-000000000001', 'vLLM ', 'b'),
-          ('0badcafe-0000-4000-8000-000000000002', 'vllm', 'c'),
-          ('44444444-4444-4444-8444-444444444444', 'openai', 'd')
-    """)
 
 
 def test_single_head():
@@ -195,8 +172,6 @@ def test_unknown_role_and_database(app_db, server):
 
 
 def test_wrong_password(app_db, server):
-    from conftest import PASSWORD_ROLE
-
     app_db.execute(f"""DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD 'right-pw';
                        EXCEPTION WHEN duplicate_object THEN NULL; END $$""")
     url = f"postgresql://{PASSWORD_ROLE}:wr0ng-pw@{server.host}:{server.port}/{app_db.dbname}"
@@ -251,19 +226,25 @@ def test_upgrade_waits_only_briefly_for_its_locks(app_db):
     holder.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
     upgrader = threading.Thread(target=lambda: app_db.cli("upgrade"))
     upgrader.start()
-    time.sleep(0.5)
     waits = []
-    with app_db.connect() as app:
-        for _ in range(5):
-            started = time.monotonic()
-            app.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
-            waits.append(time.monotonic() - started)
-            time.sleep(0.1)
-        # The inserts really ran while the upgrade was waiting for the holder.
-        assert app.execute("SELECT version_num FROM pgmodelnames.alembic_version").fetchone()[0] == "0002"
-    holder.rollback()
-    holder.close()
-    upgrader.join(timeout=120)
+    try:
+        # Time the inserts only once the upgrade is seen waiting on a lock
+        # (the holder's: no other session holds one); fast inserts before
+        # that would prove nothing.
+        assert wait_for_lock_wait(app_db, seconds=20, not_pid=holder.info.backend_pid), \
+            "the upgrade was never seen waiting for a lock"
+        with app_db.connect() as app:
+            for _ in range(5):
+                started = time.monotonic()
+                app.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
+                waits.append(time.monotonic() - started)
+                time.sleep(0.1)
+            # The inserts really ran while the upgrade was waiting for the holder.
+            assert app.execute("SELECT version_num FROM pgmodelnames.alembic_version").fetchone()[0] == "0002"
+    finally:
+        holder.rollback()
+        holder.close()
+        upgrader.join(timeout=120)
     # Queued behind a plain ALTER, an insert would wait for the whole
     # lock_timeout (5 s) or for the long transaction; with the retrying DDL
     # it waits at most one 100 ms attempt (1 s leaves room for a slow machine).
@@ -302,7 +283,7 @@ def test_non_public_schema_via_flag_and_env(make_db, monkeypatch):
 
 
 def test_wheel_installs_and_upgrades_from_any_directory(make_db, server, tmp_path):
-    if server.name != _first_server():
+    if server.name != first_server():
         pytest.skip("packaging is checked once, on the first server")
     app_db = make_db("supabase")
     root = resource_dir("migrations").parent

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ALICE = "aaaaaaaa-0000-4000-8000-000000000001"
-BOB = "bbbbbbbb-0000-4000-8000-000000000002"
+from support import ALICE, BOB, as_role
 
 
 def model_arg(db, model: uuid.UUID | str):
@@ -97,9 +96,8 @@ def test_any_message_insert_succeeds(hypothesis_db, model_id, provider):
 
 
 @pytest.fixture
-def hypothesis_db(make_db):
-    db = make_db("supabase", installed=True)
-    with db.connect() as conn:
+def hypothesis_db(installed_supabase):
+    with installed_supabase.connect() as conn:
         yield conn
 
 
@@ -192,17 +190,12 @@ def test_partitioned_messages_in_another_schema(make_db):
 # --- roles, row-level security, search_path ----------------------------------------------------
 
 
-def as_user(conn, role: str, user: str | None) -> None:
-    conn.execute("SELECT set_config('request.jwt.claim.sub', %s, false)", (user or "",))
-    conn.execute(f"SET ROLE {role}")
-
-
 @pytest.mark.parametrize("role,user", [("authenticated", ALICE), ("service_role", None), ("postgres", None)])
 def test_inserts_as_each_role(make_db, role, user):
     db = make_db("supabase", installed=True)
     model = uuid.uuid4()
     with db.connect() as conn:
-        as_user(conn, role, user)
+        as_role(conn, role, user)
         insert_message(conn, str(model), user=ALICE)
     assert placeholder(db, model) is not None
 
@@ -214,7 +207,7 @@ def test_insert_without_rights_on_llm_models(make_db):
     db.execute("CREATE POLICY llm_models_insert ON public.llm_models FOR INSERT WITH CHECK (false)")
     model = uuid.uuid4()
     with db.connect() as conn:
-        as_user(conn, "authenticated", BOB)
+        as_role(conn, "authenticated", BOB)
         insert_message(conn, str(model), user=BOB)
         # Bob sees his own placeholder through the view.
         assert conn.execute("SELECT display_name FROM public.model_display_names WHERE id = %s",
@@ -225,7 +218,7 @@ def test_search_path_hijack_has_no_effect(make_db):
     db = make_db("supabase", installed=True)
     db.execute("CREATE SCHEMA evil AUTHORIZATION authenticated")
     with db.connect() as conn:
-        as_user(conn, "authenticated", ALICE)
+        as_role(conn, "authenticated", ALICE)
         conn.execute("""
             CREATE TABLE evil.llm_models (id uuid, name text, provider text);
             CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql AS $$ SELECT 'vllm' $$;
@@ -257,7 +250,7 @@ def test_internal_functions_are_not_callable_by_app_roles(make_db):
     assert callable_by_app == []
     assert db.value("SELECT has_schema_privilege('authenticated', 'pgmodelnames', 'USAGE')") is False
     with db.connect() as conn:
-        as_user(conn, "authenticated", ALICE)
+        as_role(conn, "authenticated", ALICE)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT pgmodelnames.create_placeholder(gen_random_uuid(), 'vllm', NULL)")
 

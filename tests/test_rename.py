@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from pgmodelnames import errors
 from pgmodelnames.cli import main as cli_main
+from support import ALICE
 
 MODEL = "fdab6388-2c1e-4c5a-9f0e-6b1d2a7c9e41"
-
-
-@pytest.fixture
-def installed_minimal(make_db):
-    return make_db("minimal", installed=True)
 
 
 def placeholder_via_message(db, model_uuid: str = MODEL) -> None:
@@ -109,7 +103,7 @@ def test_duplicate_name_is_allowed_with_a_note(installed_minimal):
 def test_row_hidden_by_rls_is_reported(supabase_db):
     """The CLI runs as its database user: a row RLS hides from it is unknown, and the error says why."""
     role = f"pmn_renamer_{uuid.uuid4().hex[:8]}"
-    owner = "aaaaaaaa-0000-4000-8000-000000000001"
+    owner = ALICE
     supabase_db.execute("INSERT INTO llm_models (id, user_id, name, provider, base_url, model_id) "
                         "VALUES (%s, %s, 'x', 'vllm', '', '')", [MODEL, owner])
     supabase_db.execute(f"CREATE ROLE {role} LOGIN IN ROLE authenticated")
