@@ -59,7 +59,7 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
 
 
 def _url_secrets(url: str) -> tuple[str, ...]:
-    """The user-info of a URL and its pieces, to scrub from libpq's messages."""
+    """The password of a URL as written (libpq's messages may echo it)."""
     _, sep, rest = url.partition("://")
     if not sep:
         return ()
@@ -67,8 +67,8 @@ def _url_secrets(url: str) -> tuple[str, ...]:
     if "@" not in authority:
         return ()
     userinfo = authority.rpartition("@")[0]
-    pieces = {userinfo, *re.split(r"[:@]", userinfo)}
-    return tuple(p for p in pieces if p)
+    _, colon, password = userinfo.partition(":")
+    return (password,) if colon and password else ()
 
 
 def to_conninfo(url: str) -> tuple[str, tuple[str, ...]]:

@@ -50,6 +50,11 @@ BAD_NAMES = [
     ("Llama\n3", "control characters"),
     ("Llama\t3", "control characters"),
     ("Unknown vllm model fdab6388", "placeholder name"),
+    ("x" * 100_000, "at most 200"),
+    ("\u202eevil", "text-direction"),
+    ("Llama\u200b3", "invisible"),
+    ("\u200b\u200b", "blank"),
+    ("\u2060\u2060", "only invisible characters"),
 ]
 
 

@@ -15,14 +15,17 @@ DECLARE
 BEGIN
     -- ALTER TABLE and CREATE TRIGGER need the tables' owner (or a member of
     -- the owning role): an install by another role would fail half-way.
-    SELECT string_agg(DISTINCT format('%s (owner of %I.%I)', pg_get_userbyid(c.relowner), app_schema, c.relname), ', ')
+    SELECT string_agg(format('%I (owner of %s)', o.owner, o.tables), ' or ')
       INTO owners
-      FROM pg_catalog.pg_class c
-     WHERE c.oid IN (format('%I.llm_models', app_schema)::regclass, format('%I.messages', app_schema)::regclass)
-       AND NOT pg_catalog.pg_has_role(me, c.relowner, 'USAGE');
+      FROM (SELECT pg_get_userbyid(c.relowner) AS owner,
+                   string_agg(format('%I.%I', app_schema, c.relname), ' and ' ORDER BY c.relname) AS tables
+              FROM pg_catalog.pg_class c
+             WHERE c.oid IN (format('%I.llm_models', app_schema)::regclass, format('%I.messages', app_schema)::regclass)
+               AND NOT pg_catalog.pg_has_role(me, c.relowner, 'USAGE')
+             GROUP BY c.relowner) AS o;
     IF owners IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PMN02',
-            MESSAGE = format('role %I cannot install pgmodelnames: connect as %s, which owns the tables', me, owners);
+            MESSAGE = format('role %I cannot install pgmodelnames: connect as %s', me, owners);
     END IF;
 
     SELECT pg_get_userbyid(nspowner) INTO schema_owner FROM pg_catalog.pg_namespace WHERE nspname = 'pgmodelnames';
