@@ -247,7 +247,7 @@ texts = st.one_of(
 
 
 # The same characters as pgmodelnames.trimmed() and is_usable_name() in SQL.
-TRIM = " \t\r\n\v\f\u00a0\u200b\u3000\ufeff"
+from pgmodelnames.names import TRIM_CHARS as TRIM  # noqa: E402 (the one copy of the set)
 INVISIBLE = set("\u00a0\u00ad\u1680\u180e\u3000\ufeff") | {chr(c) for c in range(0x2000, 0x2010)} \
     | {chr(c) for c in range(0x2028, 0x2030)} | {chr(c) for c in range(0x205F, 0x2065)}
 

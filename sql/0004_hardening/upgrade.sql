@@ -6,12 +6,20 @@
 --     since a function with a SET clause is never inlined;
 --   * a session that loses the race to create a placeholder says nothing
 --     (the placeholder exists: a concurrent session committed it);
+--   * trimmed() no longer strips the letter v from names;
 --   * the bookkeeping tables state their deny-all access as policies (the
 --     advisor's rls_enabled_no_policy lint), which changes no access: app
 --     roles had no grants and no policy, and still have neither a grant nor
 --     a policy that admits a row.
 -- Idempotent, like every revision.
 SET LOCAL lock_timeout = '5s';
+
+-- trimmed() as 0001 first defined it stripped the letter v from both ends of
+-- a name ("llama-v" showed as "llama-"): PostgreSQL has no \v escape, so
+-- E'\v' is a plain v. The vertical tab is \x0b.
+CREATE OR REPLACE FUNCTION pgmodelnames.trimmed(value text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN btrim(value, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff');
 
 -- The UUID-shape test of looks_like_uuid() as SQL text around an expression,
 -- for statements built at run time. Same rule, spelled once more here
