@@ -31,7 +31,7 @@ from pgmodelnames.cli import main as cli_main
 from pgmodelnames.embedded import EmbeddedServer
 from support import PASSWORD_ROLE, wanted_servers
 
-pytest_plugins = ["recorded_vllm"]
+pytest_plugins = ["recorded_vllm", "pooler", "cron_cluster"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCHEMAS = {"minimal": FIXTURES / "schema_minimal.sql", "supabase": FIXTURES / "schema_supabase.sql"}

@@ -11,7 +11,7 @@ import uuid
 import psycopg
 import pytest
 
-from cron_cluster import JOB_DEADLINE, CronCluster, cron_server  # noqa: F401 (fixture)
+from cron_cluster import JOB_DEADLINE, CronCluster
 from unprivileged import AS_NOBODY, Abort, wait_until
 
 

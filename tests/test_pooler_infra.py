@@ -9,7 +9,7 @@ import threading
 
 import psycopg
 
-from pooler import PgBouncer, pgbouncer  # noqa: F401 (fixture)
+from pooler import PgBouncer
 from unprivileged import AS_NOBODY, wait_until
 
 PID = "SELECT pg_backend_pid()"

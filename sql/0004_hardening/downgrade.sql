@@ -10,7 +10,8 @@ DECLARE
 BEGIN
     FOREACH bookkeeping IN ARRAY ARRAY['installation', 'covered_providers', 'machine_names'] LOOP
         IF to_regclass(format('pgmodelnames.%I', bookkeeping)) IS NOT NULL THEN
-            EXECUTE format('DROP POLICY IF EXISTS pgmodelnames_owner_only ON pgmodelnames.%I', bookkeeping);
+            PERFORM pgmodelnames.execute_with_lock_retries(
+                format('DROP POLICY IF EXISTS pgmodelnames_owner_only ON pgmodelnames.%I', bookkeeping));
         END IF;
     END LOOP;
 END
@@ -39,3 +40,7 @@ END
 $unpin$;
 
 DROP FUNCTION IF EXISTS pgmodelnames.uuid_shape_test(text);
+-- Release the bookkeeping's locks before 0003's upgrade re-creates the
+-- trigger on messages (an app insert may be waiting for them).
+COMMIT AND CHAIN;
+SET LOCAL lock_timeout = '5s';

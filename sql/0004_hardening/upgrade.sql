@@ -173,7 +173,11 @@ END
 $pin$;
 
 -- Deny-all, stated: no role but the owner (who bypasses row-level security)
--- reads or writes the bookkeeping.
+-- reads or writes the bookkeeping. CREATE POLICY locks the table it is on,
+-- and the app's inserts write machine_names through the trigger and the
+-- guard: take each lock with the short retrying attempts, and commit before
+-- the trigger is re-created below, so this step never holds a lock an app
+-- insert waits for while it waits for that insert itself.
 DO $policies$
 DECLARE
     bookkeeping text;
@@ -182,12 +186,15 @@ BEGIN
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_policy
                         WHERE polrelid = format('pgmodelnames.%I', bookkeeping)::regclass
                           AND polname = 'pgmodelnames_owner_only') THEN
-            EXECUTE format('CREATE POLICY pgmodelnames_owner_only ON pgmodelnames.%I AS RESTRICTIVE '
-                           'FOR ALL TO PUBLIC USING (false) WITH CHECK (false)', bookkeeping);
+            PERFORM pgmodelnames.execute_with_lock_retries(format(
+                'CREATE POLICY pgmodelnames_owner_only ON pgmodelnames.%I AS RESTRICTIVE '
+                'FOR ALL TO PUBLIC USING (false) WITH CHECK (false)', bookkeeping));
         END IF;
     END LOOP;
 END
 $policies$;
+COMMIT AND CHAIN;
+SET LOCAL lock_timeout = '5s';
 
 -- Re-create the trigger with the inlined WHEN clause.
 SELECT pgmodelnames.install_placeholder_trigger();
