@@ -43,13 +43,18 @@ class Settings:
 
 
 # The user-info part of anything that looks like a URL: everything between
-# "scheme://" and the last "@" before the host, whatever it contains.
+# "scheme://" and the "@" before the host. In a database URL it is whatever
+# the line holds up to its last "@" (a password may hold spaces, / ? # and
+# quotes, unencoded); in other URLs it cannot span / ? # or spaces, so that
+# a line with an http:// URL and a later "@" is not masked in between.
+_DB_USERINFO = re.compile(r"(postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)[^\n]*@", re.IGNORECASE)
 _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@(?=[^\s@]*(?:[\s/?#'\"]|$))")
 _PASSWORD_OPTION = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     """text without passwords: URL user-info, password=... options and known secrets are masked."""
+    text = _DB_USERINFO.sub(r"\1***@", text)
     text = _USERINFO.sub(r"\1***@", text)
     text = _PASSWORD_OPTION.sub(r"\1***", text)
     for secret in sorted(secrets, key=len, reverse=True):
@@ -71,22 +76,43 @@ def _url_secrets(url: str) -> tuple[str, ...]:
     return (password,) if colon and password else ()
 
 
+def _error_secrets(url: str) -> tuple[str, ...]:
+    """Whatever may be (part of) a password in a URL that failed to parse,
+    to scrub from the error: the text between the first ":" after "://"
+    and the last "@", and its pieces. Wider than _url_secrets (an unencoded
+    / ? # or space in a password moves where the authority seems to end),
+    so it only ever masks error messages, never the output of a run."""
+    _, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return ()
+    _, colon, password = rest.rpartition("@")[0].partition(":")
+    if not colon:
+        return ()
+    pieces = {password, *re.split(r"[:@/?#\s]+", password)}
+    return tuple(p for p in pieces if p)
+
+
 def to_conninfo(url: str) -> tuple[str, tuple[str, ...]]:
     """A postgres:// or postgresql:// URL (a +driver suffix is accepted) or a
     key=value conninfo -> (libpq conninfo, secrets to scrub). Any malformed
     input is a one-line usage error that never echoes the password."""
     text = url.strip()
     secrets = _url_secrets(text)
+    hidden = (*secrets, *_error_secrets(text))  # what an error message must not show
     scheme, sep, rest = text.partition("://")
     if sep:
         base = scheme.split("+", 1)[0].lower()
         if base not in ("postgres", "postgresql"):
-            raise UserError(f"unsupported database URL scheme {redact(scheme, secrets)[:40]!r}: use {URL_HELP}",
+            raise UserError(f"unsupported database URL scheme {redact(scheme, hidden)[:40]!r}: use {URL_HELP}",
                             USAGE)
-        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        # libpq reads the user-info up to the first "@" before the first "/".
+        authority, _, path = rest.partition("/")
         if authority.count("@") > 1:
             raise UserError("the database URL has an unencoded '@' in its user name or password: "
                             "write it as %40", USAGE)
+        if "@" not in authority and "@" in re.split(r"[?#]", path, maxsplit=1)[0]:
+            raise UserError("the database URL has an '@' after its host: a '/' in the user name or "
+                            "password must be written as %2F (and an '@' in the database name as %40)", USAGE)
         text = "postgresql://" + rest
     elif "=" not in text:
         raise UserError(f"the database URL must look like {URL_HELP}", USAGE)
@@ -94,15 +120,16 @@ def to_conninfo(url: str) -> tuple[str, tuple[str, ...]]:
         params = conninfo_to_dict(text)
     except (psycopg.Error, ValueError, TypeError) as exc:
         reason = " ".join(str(exc).split())
-        raise UserError(f"invalid database URL: {redact(reason, secrets)}", USAGE) from None
+        raise UserError(f"invalid database URL: {redact(reason, hidden)}", USAGE) from None
     secrets = tuple({*secrets, params.get("password") or ""} - {""})
+    hidden = (*hidden, *secrets)
     for option in _INTEGER_OPTIONS:
         value = params.get(option)
         if value is None or value == "":
             continue
         for part in str(value).split(","):
             if not part.strip().lstrip("-").isdigit() or (option == "port" and not 0 < int(part) < 65536):
-                raise UserError(f"invalid database URL: {option} {redact(str(value), secrets)[:20]!r} "
+                raise UserError(f"invalid database URL: {option} {redact(str(value), hidden)[:20]!r} "
                                 "is not a valid number", USAGE)
     return make_conninfo(**params), secrets
 

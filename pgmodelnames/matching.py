@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from pgmodelnames import errors, vllm
 from pgmodelnames.errors import UserError
-from pgmodelnames.names import MAX_NAME_CHARS, clean_text, looks_like_uuid
+from pgmodelnames.names import MAX_NAME_CHARS, clean_text, is_usable_name
 
 REGISTER_PROVIDER = "vllm"
 # A btree index entry holds at most ~2700 bytes, and a random id does not
@@ -123,8 +123,7 @@ def _endpoint_of(base_url: str | None) -> str | None:
 
 def usable(name: str | None) -> bool:
     """Mirror of pgmodelnames.is_usable_name(): not blank, not a bare UUID."""
-    text = (name or "").strip(" ")
-    return bool(text) and not looks_like_uuid(text)
+    return is_usable_name(name)
 
 
 def card_name(card: vllm.Card) -> str:

@@ -5,6 +5,13 @@ that runs before pgmodelnames is installed.
 The SQL functions in sql/0001_schema (pgmodelnames.looks_like_uuid,
 placeholder_name, is_usable_name, trimmed) are the truth; tests/test_naming_rules.py
 runs the same inputs through every copy so they cannot drift.
+
+There is no Python copy of placeholder_name(): it lower-cases the provider
+with the database's lower(), which follows its LC_CTYPE (under C only ASCII
+letters change; under a UTF-8 locale Unicode letters do, and not always as
+str.lower() does them: final sigma, dotted I), and strips [[:cntrl:]],
+which is locale-dependent too. Only the server can compute it: rename asks
+it (sql/rename/placeholder_name.sql before install).
 """
 
 from __future__ import annotations
@@ -17,9 +24,12 @@ import uuid
 MAX_NAME_CHARS = 200
 
 # = pgmodelnames.looks_like_uuid(): hyphens optional at the canonical places.
-_UUID_SHAPE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE)
+# Used with fullmatch(): a regex "$" would also match before a final newline.
+_UUID_SHAPE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
 
-# = the characters pgmodelnames.trimmed() strips from both ends.
+# = the characters pgmodelnames.trimmed() strips from both ends, as meant: sql/0001
+# writes the vertical tab as E'\v', which PostgreSQL 15 reads as the letter v
+# (tests/test_naming_rules.py, TRIMMED_BUG).
 TRIM_CHARS = " \t\r\n\v\f\u00a0\u200b\u3000\ufeff"
 
 # Invisible or direction-changing characters (zero-width, soft hyphen, bidi
@@ -29,19 +39,31 @@ _INVISIBLE = ({0x00AD, 0x1680, 0x180E, 0x2028, 0x2029, 0x205F, 0xFEFF} | set(ran
               | set(range(0x202A, 0x202F)) | set(range(0x2060, 0x2070)))
 
 
+# = the characters pgmodelnames.is_usable_name() lists as not visible, besides [:space:] and [:cntrl:].
+_NOT_VISIBLE = frozenset("\u00a0\u00ad\u1680\u180e\u3000\ufeff") | {
+    chr(c) for r in ((0x2000, 0x200F), (0x2028, 0x202F), (0x205F, 0x2064)) for c in range(r[0], r[1] + 1)}
+
+
 def looks_like_uuid(value: str) -> bool:
-    return 32 <= len(value) <= 36 and _UUID_SHAPE.match(value) is not None
+    """= pgmodelnames.looks_like_uuid()."""
+    return 32 <= len(value) <= 36 and _UUID_SHAPE.fullmatch(value) is not None
 
 
 def trimmed(value: str) -> str:
+    """= pgmodelnames.trimmed()."""
     return value.strip(TRIM_CHARS)
 
 
-def placeholder_name(model_uuid: uuid.UUID | str, provider: str | None) -> str:
-    """= pgmodelnames.placeholder_name()."""
-    normalized = (provider or "").strip(" ").lower()  # = normalized_provider(): NULL if blank
-    prefix = re.sub(r"[\x00-\x1f\x7f]", "", normalized)[:40] + " " if normalized else ""
-    return f"Unknown {prefix}model {str(model_uuid)[:8]}"
+def is_usable_name(name: str | None) -> bool:
+    """= pgmodelnames.is_usable_name(): a visible character, and not a bare
+    UUID once trimmed. [:space:] and [:cntrl:] are read as str.isspace() and
+    category Cc, as PostgreSQL reads them under a UTF-8 LC_CTYPE; under
+    LC_CTYPE C it counts the C1 controls (U+0080-U+009F) as visible.
+    clean_text() output has none, so on the names backfill writes the two agree everywhere."""
+    if name is None:
+        return False
+    visible = any(not (ch.isspace() or unicodedata.category(ch) == "Cc" or ch in _NOT_VISIBLE) for ch in name)
+    return visible and not looks_like_uuid(trimmed(name))
 
 
 def _hidden(ch: str) -> bool:

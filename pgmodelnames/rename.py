@@ -51,11 +51,13 @@ def rename_in(conn: psycopg.Connection, schema: str, model_uuid: uuid.UUID, type
         raise UserError(_unknown_message(conn, schema, model_uuid), UNKNOWN_MODEL)
     old_name, provider = row
     installed = conn.execute("SELECT to_regclass('pgmodelnames.machine_names') IS NOT NULL").fetchone()[0]
+    # Computed by the server: lower() and [[:cntrl:]] follow its LC_CTYPE (see names.py).
     if installed:
         placeholder = conn.execute("SELECT pgmodelnames.placeholder_name(%s, %s)",
                                    [model_uuid, provider]).fetchone()[0]
     else:
-        placeholder = names.placeholder_name(model_uuid, provider)
+        placeholder = conn.execute(sqlfiles.render("rename/placeholder_name.sql"),
+                                   {"id": model_uuid, "provider": provider}).fetchone()[0]
     check_name(name, placeholder)
     stored = conn.execute(sqlfiles.render("rename/write_name.sql", schema), params).fetchone()[0]
     if installed:

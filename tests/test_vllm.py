@@ -8,7 +8,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from pgmodelnames import vllm
+from pgmodelnames import matching, vllm
 from recorded_vllm import KEY, recording
 from support import closed_port
 
@@ -55,23 +55,24 @@ def test_default_model_is_listed_by_its_path(vllm_servers):
     server = vllm_servers().serve("a_default_v1_models")
     result = fetch(server.url + "/v1/")  # a pasted form: still GET exactly /v1/models
     assert result.ok, result.error
-    assert result.cards == [vllm.Card("/tmp/tiny-llama", "/tmp/tiny-llama", None)]
+    assert result.cards == [vllm.Card("/tmp/tiny-llama", "/tmp/tiny-llama", None, owned_by="vllm")]
     assert [r.path for r in server.requests()] == ["/v1/models"]
     assert server.requests()[0].method == "GET"
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("b1_served_name_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None)]),
-    ("b2_two_names_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None),
-                                vllm.Card("tiny-alias", "/tmp/tiny-llama", None)]),
-    ("c0_lora_default_name_v1_models", [vllm.Card("/tmp/tiny-llama", "/tmp/tiny-llama", None),
-                                        vllm.Card("my-adapter", "/tmp/tiny-lora", "/tmp/tiny-llama")]),
-    ("c1_lora_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None),
-                           vllm.Card("my-adapter", "/tmp/tiny-lora", "tiny-llama")]),
+    ("b1_served_name_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None, "vllm")]),
+    ("b2_two_names_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None, "vllm"),
+                                vllm.Card("tiny-alias", "/tmp/tiny-llama", None, "vllm")]),
+    ("c0_lora_default_name_v1_models", [vllm.Card("/tmp/tiny-llama", "/tmp/tiny-llama", None, "vllm"),
+                                        vllm.Card("my-adapter", "/tmp/tiny-lora", "/tmp/tiny-llama", "vllm")]),
+    ("c1_lora_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None, "vllm"),
+                           vllm.Card("my-adapter", "/tmp/tiny-lora", "tiny-llama", "vllm")]),
 ])
 def test_recorded_model_lists(vllm_servers, name, expected):
     result = fetch(vllm_servers().serve(name).url)
-    assert result.ok and result.cards == expected and result.notices == []
+    assert result.ok and result.cards == expected
+    assert matching.screen(result) == (result, [])  # nothing a real vLLM sends is set aside
 
 
 def test_lora_parents_follow_vllm(vllm_servers):
@@ -200,22 +201,6 @@ def test_redirect_to_another_host_is_not_followed(vllm_servers):
     assert target.requests() == []  # neither the request nor the key went there
 
 
-def test_too_long_and_nul_ids_are_set_aside_not_truncated(vllm_servers):
-    long_id = "x" * 10_000
-    server = vllm_servers().serve_models([{"id": "tiny-llama"}, {"id": long_id}, {"id": "nul\x00id"},
-                                          {"id": "tiny-llama"}])
-    result = fetch(server.url)
-    assert result.ok and [card.id for card in result.cards] == ["tiny-llama"]
-    assert len(result.notices) == 2
-    assert "10000 characters" in result.notices[0] and "not stored truncated" in result.notices[0]
-    assert "NUL" in result.notices[1]
-
-
-def test_only_unstorable_ids_is_a_failure(vllm_servers):
-    result = fetch(vllm_servers().serve_models([{"id": "y" * 3000}]).url)
-    assert not result.ok and "no model that can be stored" in result.error
-
-
 # ----------------------------------------------------------------- concurrency and the key
 
 def test_endpoints_are_asked_concurrently(vllm_servers):
@@ -244,12 +229,6 @@ def test_key_goes_only_to_named_endpoints(vllm_servers):
     assert results[0].ok and not results[1].ok
     assert named.requests()[0].headers.get("Authorization") == f"Bearer {KEY}"
     assert "Authorization" not in found.requests()[0].headers
-
-
-def test_clean_text():
-    assert vllm.clean_text("a\x00b\x07c\nd\te\u202eevil\x9b", 100) == "abc d eevil"
-    assert vllm.clean_text("模型 🚀 ü", 100) == "模型 🚀 ü"
-    assert vllm.clean_text("x" * 50, 10) == "x" * 9 + "…"
 
 
 def test_recorded_307_is_reported_not_followed(vllm_servers):

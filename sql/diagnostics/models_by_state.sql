@@ -2,12 +2,14 @@
 -- their name:
 --   placeholder  "Unknown vllm model fdab6388": readable, but awaiting a real
 --                name (pgmodelnames backfill / rename)
---   missing      NULL or blank name
+--   missing      NULL or blank name (no visible character: spaces, tabs,
+--                no-break or zero-width spaces only)
 --   uuid_name    the name is a bare UUID (usually the row's own id)
 --   named        anything else (by a human or by pgmodelnames; machine_named.sql
 --                tells them apart once pgmodelnames is installed)
--- Works before install: the naming rules of pgmodelnames.placeholder_name()
--- and looks_like_uuid() are spelled out here instead of called.
+-- Works before install: the naming rules of pgmodelnames.placeholder_name(),
+-- trimmed(), is_usable_name() and looks_like_uuid() are spelled out here
+-- instead of called (tests/test_naming_rules.py checks that they agree).
 --
 -- Covered providers: the setting pgmodelnames.doctor_providers (comma
 -- separated; the doctor sets it from pgmodelnames.covered_providers), else vllm.
@@ -23,7 +25,13 @@ WITH covered AS (
 models AS (
     SELECT l.id,
            lower(btrim(l.provider)) AS provider,
-           btrim(l.name) AS name,
+           -- = NOT pgmodelnames.is_usable_name(l.name) for want of a visible character
+           coalesce(l.name !~ E'[^[:space:][:cntrl:]\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]',
+                    true) AS blank,
+           -- = pgmodelnames.trimmed(l.name) as meant: white space, the vertical tab
+           -- written \x0b (sql/0001 writes \v, which an E'' string reads as the
+           -- letter v: tests/test_naming_rules.py marks that known bug)
+           btrim(l.name, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff') AS name,
            -- = pgmodelnames.placeholder_name(l.id, l.provider)
            'Unknown '
              || coalesce(left(regexp_replace(nullif(lower(btrim(l.provider)), ''), '[[:cntrl:]]', '', 'g'), 40) || ' ', '')
@@ -33,8 +41,8 @@ models AS (
 ),
 classified AS (
     SELECT id, provider,
-           CASE WHEN name IS NULL OR name = '' THEN 'missing'
-                -- = pgmodelnames.looks_like_uuid(name)
+           CASE WHEN blank THEN 'missing'
+                -- = pgmodelnames.looks_like_uuid(pgmodelnames.trimmed(name))
                 WHEN length(name) BETWEEN 32 AND 36
                      AND name ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN 'uuid_name'
                 WHEN name = placeholder_name THEN 'placeholder'

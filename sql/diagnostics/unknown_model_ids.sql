@@ -23,6 +23,10 @@
 --                         provider) shows them as they are
 -- with the number of distinct ids, their messages, and the five ids with the
 -- most messages. provider is lower-cased and trimmed, as placeholders store it.
+-- A text id is trimmed as pgmodelnames.trimmed() means to (no-break and
+-- zero-width spaces too; the vertical tab written \x0b, as sql/0001's \v is
+-- read as the letter v), the rules being spelled out here
+-- (tests/test_naming_rules.py checks that they agree).
 --
 -- Covered providers: the setting pgmodelnames.doctor_providers (comma
 -- separated; the doctor sets it from pgmodelnames.covered_providers), else vllm.
@@ -56,9 +60,9 @@ candidates AS (
      WHERE d.model_id IS NOT NULL
        AND NOT EXISTS (
            SELECT FROM @app_schema@.llm_models AS l
-            WHERE l.id = CASE WHEN length(btrim(d.model_id::text)) BETWEEN 32 AND 36
-                               AND btrim(d.model_id::text) ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
-                              THEN btrim(d.model_id::text)::uuid
+            WHERE l.id = CASE WHEN length(btrim(d.model_id::text, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff')) BETWEEN 32 AND 36
+                               AND btrim(d.model_id::text, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff') ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+                              THEN btrim(d.model_id::text, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff')::uuid
                          END)
 ),
 used AS (
@@ -81,18 +85,19 @@ used AS (
 ),
 ids AS (
     SELECT u.provider, u.messages, u.model_id::text AS raw_id,
-           -- = pgmodelnames.looks_like_uuid(); CASE keeps the cast from ever
-           -- seeing a non-UUID text id
-           CASE WHEN length(btrim(u.model_id::text)) BETWEEN 32 AND 36
-                 AND btrim(u.model_id::text) ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
-                THEN btrim(u.model_id::text)::uuid
+           -- = pgmodelnames.looks_like_uuid(pgmodelnames.trimmed(model_id)),
+           -- as model_display_name(text) reads an id; CASE keeps the cast
+           -- from ever seeing a non-UUID text id
+           CASE WHEN length(btrim(u.model_id::text, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff')) BETWEEN 32 AND 36
+                 AND btrim(u.model_id::text, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff') ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+                THEN btrim(u.model_id::text, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff')::uuid
            END AS model_uuid
       FROM used AS u
 ),
 by_model AS (
     -- one entry per model: ' FDAB6388-...' and 'fdab6388-...' in a TEXT
     -- column are the same model
-    SELECT provider, model_uuid, coalesce(model_uuid::text, btrim(raw_id)) AS model_id,
+    SELECT provider, model_uuid, coalesce(model_uuid::text, btrim(raw_id, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff')) AS model_id,
            sum(messages) AS messages
       FROM ids
      GROUP BY 1, 2, 3
