@@ -32,22 +32,6 @@ from psycopg.rows import dict_row, tuple_row
 
 from pgmodelnames import matching, names, sqlfiles
 
-# sql/0001_schema writes pgmodelnames.trimmed()'s characters as E' \t\r\n\v\f...', and
-# PostgreSQL 15 has no \v escape: it reads the letter v (PostgreSQL 18 reads a vertical
-# tab). There the function strips the letter v from both ends of a name
-# (machine_name(..., 'vicuna-13b', ...) is 'icuna-13b', the text id 'vllm-x' is shown as
-# 'llm-x') and keeps vertical tabs, while every copy strips U+000B and keeps v, as meant.
-# On such a server an input showing that difference, and nothing else, is an expected
-# failure; once the function is fixed (or on PostgreSQL 18) it is checked like any other.
-TRIMMED_BUG = ("pgmodelnames.trimmed() reads E'\\v' as the letter v on this server "
-               "(sql/0001_schema/upgrade.sql): it strips 'v' and keeps U+000B")
-
-
-def trimmed_reads_v_as_a_letter(conn) -> bool:
-    with conn.cursor(row_factory=tuple_row) as cur:
-        return cur.execute("SELECT pgmodelnames.trimmed('v') = ''").fetchone()[0]
-
-
 ROW = uuid.UUID("0badcafe-0000-4000-8000-00000000000a")  # the llm_models row an input names
 U = "fdab6388-0000-4000-8000-000000000001"
 SCRATCH = "naming_rules"
@@ -57,8 +41,8 @@ INPUTS = [
     pytest.param("", id="empty"),
     pytest.param("   ", id="spaces"),
     pytest.param("\t\r\n\f", id="ascii-whitespace"),
-    pytest.param("\t\v x \v", id="vertical-tab"),  # TRIMMED_BUG on PostgreSQL 15
-    pytest.param("vicuna-13b-v", id="v-at-both-ends"),  # TRIMMED_BUG on PostgreSQL 15
+    pytest.param("\t\v x \v", id="vertical-tab"),
+    pytest.param("vicuna-13b-v", id="v-at-both-ends"),
     pytest.param("\u00a0", id="no-break-space"),
     pytest.param("\u200b", id="zero-width-space"),
     pytest.param("\u3000", id="ideographic-space"),
@@ -94,7 +78,7 @@ INPUTS = [
     pytest.param("Unknown vllm model 0badcafe", id="own-placeholder"),
     pytest.param(" Unknown vllm model 0badcafe\u00a0", id="own-placeholder-padded"),
     pytest.param("Unknown vllm model fdab6388", id="other-placeholder"),
-    pytest.param("vllm", id="provider"),  # TRIMMED_BUG on PostgreSQL 15
+    pytest.param("vllm", id="provider"),
     pytest.param("ollama", id="provider-no-v"),
     pytest.param(" OLLama ", id="provider-padded-mixed-case"),
     pytest.param("\tollama\n", id="provider-tab-newline"),
@@ -156,10 +140,6 @@ def test_every_copy_of_a_naming_rule_agrees(rules_db, value):
                    E'\\u0085' ~ '[[:cntrl:]]' AS c1_is_control
             """, {"v": value, "id": ROW}).fetchone()
 
-        if value is not None and truth["trimmed"] != names.trimmed(value) and trimmed_reads_v_as_a_letter(conn):
-            assert truth["trimmed"] == value.strip(names.TRIM_CHARS.replace("\v", "v"))  # that bug, nothing else
-            pytest.xfail(TRIMMED_BUG)
-
         # (b) the Python mirrors
         if value is not None:
             assert names.looks_like_uuid(value) == truth["looks_like_uuid"]
@@ -220,8 +200,6 @@ def test_trimmed_strips_white_space_only(installed_minimal):
     found = installed_minimal.query(
         "SELECT pgmodelnames.trimmed('vicuna-13b-v'), pgmodelnames.trimmed(E'\\x0b x \\x0b'), "
         "pgmodelnames.machine_name(gen_random_uuid(), 'vllm', 'vllm-x', NULL)")
-    if found == [("icuna-13b-", "\x0b x \x0b", "llm-x")]:
-        pytest.xfail(TRIMMED_BUG)
     assert found == [("vicuna-13b-v", "x", "vllm-x")]
 
 

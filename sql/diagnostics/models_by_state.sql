@@ -28,9 +28,8 @@ models AS (
            -- = NOT pgmodelnames.is_usable_name(l.name) for want of a visible character
            coalesce(l.name !~ E'[^[:space:][:cntrl:]\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]',
                     true) AS blank,
-           -- = pgmodelnames.trimmed(l.name) as meant: white space, the vertical tab
-           -- written \x0b (sql/0001 writes \v, which an E'' string reads as the
-           -- letter v: tests/test_naming_rules.py marks that known bug)
+           -- = pgmodelnames.trimmed(l.name): white space, the vertical tab written
+           -- \x0b (an E'' string has no \v escape)
            btrim(l.name, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff') AS name,
            -- = pgmodelnames.placeholder_name(l.id, l.provider)
            'Unknown '

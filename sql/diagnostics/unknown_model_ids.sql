@@ -23,9 +23,8 @@
 --                         provider) shows them as they are
 -- with the number of distinct ids, their messages, and the five ids with the
 -- most messages. provider is lower-cased and trimmed, as placeholders store it.
--- A text id is trimmed as pgmodelnames.trimmed() means to (no-break and
--- zero-width spaces too; the vertical tab written \x0b, as sql/0001's \v is
--- read as the letter v), the rules being spelled out here
+-- A text id is trimmed as pgmodelnames.trimmed() does (no-break and
+-- zero-width spaces too), the rules being spelled out here
 -- (tests/test_naming_rules.py checks that they agree).
 --
 -- Covered providers: the setting pgmodelnames.doctor_providers (comma
