@@ -1,7 +1,8 @@
 """Recorded vLLM 0.32 answers served by real local HTTP servers: recording(),
 VllmServer and the vllm_servers fixture (a pytest plugin, registered in conftest.py).
 
-The recordings are fixtures/vllm/ (its README says how they were captured):
+The recordings are fixtures/vllm/ and, for other OpenAI-compatible servers,
+fixtures/openai_compatible/ (their READMEs say how they were captured):
 NAME.headers.txt holds the status line and headers, NAME.json the body as received.
 """
 
@@ -16,21 +17,24 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-RECORDINGS = Path(__file__).parent / "fixtures" / "vllm"
+FIXTURES = Path(__file__).parent / "fixtures"
+RECORDINGS = FIXTURES / "vllm"
 KEY = "sekret"  # the key the recorded --api-key server was started with
 
 
 def recording(name: str) -> Response:
-    """A recorded response: status line and headers from NAME.headers.txt, the body as received."""
-    head = (RECORDINGS / f"{name}.headers.txt").read_text().splitlines()
+    """A recorded response: status line and headers from NAME.headers.txt, the body as received.
+    NAME is a vLLM recording, or FOLDER/NAME under fixtures/ for another server's."""
+    where = FIXTURES / name if "/" in name else RECORDINGS / name
+    head = where.with_name(where.name + ".headers.txt").read_text().splitlines()
     status = int(head[0].split()[1])
     headers = {}
     for line in head[1:]:
         if ":" in line:
             key, _, value = line.partition(":")
-            if key.lower() not in ("date", "server", "content-length"):
+            if key.lower() not in ("date", "server", "content-length", "transfer-encoding"):
                 headers[key.strip()] = value.strip()
-    body_file = RECORDINGS / f"{name}.json"
+    body_file = where.with_name(where.name + ".json")
     body = body_file.read_bytes() if body_file.exists() else b""
     return Response(body, status=status, headers=headers)
 

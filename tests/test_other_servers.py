@@ -1,0 +1,76 @@
+"""Other OpenAI-compatible servers, from their real recorded answers
+(fixtures/openai_compatible/: a LiteLLM proxy 1.108.7 and llama-cpp-python's
+server 0.3.36): cards that carry little beyond "id" are read, named and
+matched like vLLM's, and their error answers get the same one-line reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from pgmodelnames import matching, vllm
+from recorded_vllm import FIXTURES
+from support import add_model
+
+RECORDED = FIXTURES / "openai_compatible"
+
+
+def cards(name: str) -> list[vllm.Card]:
+    return vllm.parse_models((RECORDED / f"{name}.json").read_bytes())
+
+
+@pytest.mark.parametrize("name, expected", [
+    # LiteLLM lists each model_name of its config; the backend model is not shown.
+    ("litellm_nokey_v1_models", [vllm.Card("llama-3.1-8b", None, None, "openai"),
+                                 vllm.Card("qwen2.5-7b", None, None, "openai"),
+                                 vllm.Card("qwen-alias", None, None, "openai")]),
+    ("litellm_masterkey_v1_models_good_key", [vllm.Card("llama-3.1-8b", None, None, "openai"),
+                                              vllm.Card("qwen2.5-7b", None, None, "openai"),
+                                              vllm.Card("qwen-alias", None, None, "openai")]),
+    # llama.cpp's server: the GGUF path, or the --model_alias; no created, root or parent.
+    ("llamacpp_default_v1_models", [vllm.Card("/tmp/gguf/tiny-llama.gguf", None, None, "me")]),
+    ("llamacpp_alias_v1_models", [vllm.Card("tiny-llama", None, None, "me")]),
+    ("llamacpp_multi_v1_models", [vllm.Card("tiny-llama", None, None, "me"),
+                                  vllm.Card("tiny-alias", None, None, "me")]),
+])
+def test_recorded_lists_are_read(name, expected):
+    assert cards(name) == expected
+
+
+def test_cards_without_root_are_matched_by_their_ids():
+    served = cards("litellm_nokey_v1_models")
+    row = matching.Row(id="00000000-0000-4000-8000-000000000001", name=None, provider="vllm", covered=True,
+                       base_url="http://proxy:4000", model_id=None, served_model_name="qwen-alias", base_model=None,
+                       replaceable=True, placeholder=True)
+    card, how = matching.match_row(row, served)
+    assert (card.id, how) == ("qwen-alias", "served_model_name")
+    # Without an id of its own, a row is not guessed among several models that share no root.
+    nameless = matching.Row(**{**row.__dict__, "served_model_name": None})
+    assert matching.match_row(nameless, served)[0] is None
+    # One model: the server's only base model, named by its id.
+    only = cards("llamacpp_default_v1_models")
+    card, how = matching.match_row(nameless, only)
+    assert matching.card_name(card) == "/tmp/gguf/tiny-llama.gguf" and how == "the server's only base model"
+
+
+@pytest.mark.parametrize("name, says", [
+    ("litellm_masterkey_v1_models_no_key", "HTTP 401 Unauthorized: the server needs an API key"),
+    ("litellm_masterkey_v1_models_wrong_key", "HTTP 400: No connected db."),
+    ("litellm_masterkey_noprisma_v1_models_no_key", "HTTP 500 server error"),
+    ("llamacpp_apikey_v1_models_no_key", "HTTP 401 Unauthorized: the server needs an API key"),
+    ("llamacpp_apikey_v1_models_wrong_key", "HTTP 401 Unauthorized"),
+])
+def test_recorded_refusals_are_one_line(vllm_servers, name, says):
+    server = vllm_servers().serve(f"openai_compatible/{name}")
+    result = vllm.fetch_all([vllm.Endpoint(server.url, named=True)], None, 3)[0]
+    assert not result.ok and result.error.startswith(says), result.error
+    assert "\n" not in result.error
+
+
+def test_backfill_names_rows_of_a_litellm_proxy(installed_db, vllm_servers):
+    server = vllm_servers().serve("openai_compatible/litellm_nokey_v1_models")
+    alias = add_model(installed_db, base_url=server.url, served="qwen-alias")
+    llama = add_model(installed_db, base_url=server.url, model_id="llama-3.1-8b")
+    result = installed_db.cli("backfill")
+    assert result.code == 0, result.err + result.out
+    names = dict(installed_db.query("SELECT id::text, name FROM llm_models"))
+    assert names[alias] == "qwen-alias" and names[llama] == "llama-3.1-8b"
