@@ -8,7 +8,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from pgmodelnames import vllm
+from pgmodelnames import matching, vllm
 from recorded_vllm import KEY, recording
 from support import closed_port
 
@@ -55,23 +55,24 @@ def test_default_model_is_listed_by_its_path(vllm_servers):
     server = vllm_servers().serve("a_default_v1_models")
     result = fetch(server.url + "/v1/")  # a pasted form: still GET exactly /v1/models
     assert result.ok, result.error
-    assert result.cards == [vllm.Card("/tmp/tiny-llama", "/tmp/tiny-llama", None)]
+    assert result.cards == [vllm.Card("/tmp/tiny-llama", "/tmp/tiny-llama", None, "vllm")]
     assert [r.path for r in server.requests()] == ["/v1/models"]
     assert server.requests()[0].method == "GET"
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("b1_served_name_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None)]),
-    ("b2_two_names_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None),
-                                vllm.Card("tiny-alias", "/tmp/tiny-llama", None)]),
-    ("c0_lora_default_name_v1_models", [vllm.Card("/tmp/tiny-llama", "/tmp/tiny-llama", None),
-                                        vllm.Card("my-adapter", "/tmp/tiny-lora", "/tmp/tiny-llama")]),
-    ("c1_lora_v1_models", [vllm.Card("tiny-llama", "/tmp/tiny-llama", None),
-                           vllm.Card("my-adapter", "/tmp/tiny-lora", "tiny-llama")]),
+    ("b1_served_name_v1_models", [("tiny-llama", "/tmp/tiny-llama", None)]),
+    ("b2_two_names_v1_models", [("tiny-llama", "/tmp/tiny-llama", None),
+                                ("tiny-alias", "/tmp/tiny-llama", None)]),
+    ("c0_lora_default_name_v1_models", [("/tmp/tiny-llama", "/tmp/tiny-llama", None),
+                                        ("my-adapter", "/tmp/tiny-lora", "/tmp/tiny-llama")]),
+    ("c1_lora_v1_models", [("tiny-llama", "/tmp/tiny-llama", None),
+                           ("my-adapter", "/tmp/tiny-lora", "tiny-llama")]),
 ])
 def test_recorded_model_lists(vllm_servers, name, expected):
     result = fetch(vllm_servers().serve(name).url)
-    assert result.ok and result.cards == expected and result.notices == []
+    assert result.ok and [(c.id, c.root, c.parent) for c in result.cards] == expected
+    assert {card.owned_by for card in result.cards} == {"vllm"}
 
 
 def test_lora_parents_follow_vllm(vllm_servers):
@@ -201,18 +202,22 @@ def test_redirect_to_another_host_is_not_followed(vllm_servers):
 
 
 def test_too_long_and_nul_ids_are_set_aside_not_truncated(vllm_servers):
+    """The client returns what the server said (duplicates dropped); matching.screen sets aside
+    what cannot be stored, with a notice each."""
     long_id = "x" * 10_000
     server = vllm_servers().serve_models([{"id": "tiny-llama"}, {"id": long_id}, {"id": "nul\x00id"},
                                           {"id": "tiny-llama"}])
-    result = fetch(server.url)
+    fetched = fetch(server.url)
+    assert fetched.ok and [card.id for card in fetched.cards] == ["tiny-llama", long_id, "nul\x00id"]
+    result, notices = matching.screen(fetched)
     assert result.ok and [card.id for card in result.cards] == ["tiny-llama"]
-    assert len(result.notices) == 2
-    assert "10000 characters" in result.notices[0] and "not stored truncated" in result.notices[0]
-    assert "NUL" in result.notices[1]
+    assert len(notices) == 2
+    assert "10000 characters" in notices[0] and "not stored truncated" in notices[0]
+    assert "NUL" in notices[1]
 
 
 def test_only_unstorable_ids_is_a_failure(vllm_servers):
-    result = fetch(vllm_servers().serve_models([{"id": "y" * 3000}]).url)
+    result, _ = matching.screen(fetch(vllm_servers().serve_models([{"id": "y" * 3000}]).url))
     assert not result.ok and "no model that can be stored" in result.error
 
 

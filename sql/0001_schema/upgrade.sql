@@ -74,7 +74,7 @@ RETURN length(value) IN (32, 33, 34, 35, 36)
 -- kinds users paste: no-break, ideographic and zero-width spaces).
 CREATE OR REPLACE FUNCTION pgmodelnames.trimmed(value text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN btrim(value, E' \t\r\n\v\f\u00a0\u200b\u3000\ufeff');
+RETURN btrim(value, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff');
 
 -- A name worth showing: has at least one visible character, and is not a
 -- bare UUID. The character class lists the invisible characters that the
