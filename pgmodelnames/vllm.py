@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from pgmodelnames import __version__
+from pgmodelnames.errors import one_line
 from pgmodelnames.names import clean_text
 
 MODELS_PATH = "/v1/models"  # exactly: vLLM answers /v1/models/ with a 307 redirect
@@ -238,7 +239,7 @@ def _error_detail(response: httpx.Response) -> str:
     message = error.get("message") if isinstance(error, dict) else error
     if not isinstance(message, str) or not message.strip():
         return ""
-    return ": " + clean_text(message, 160)
+    return ": " + clean_text(one_line(message), 160)
 
 
 def _connect_reason(exc: BaseException) -> str:
