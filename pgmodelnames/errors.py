@@ -20,12 +20,14 @@ INTERRUPTED = 130
 EXIT_CODES: dict[int, str] = {
     OK: "success (doctor: healthy)",
     PROBLEMS_FOUND: "doctor found problems",
-    USAGE: "bad usage or input (options, URL, revision, name, --map)",
+    USAGE: "bad usage or input (options, URL, revision, name, a --map that cannot be applied, "
+           "--assign without a terminal)",
     CANNOT_CONNECT: "cannot connect to the database (server down, wrong password, database missing)",
     NOT_READY: "database not ready (app tables/columns missing, wrong role, not installed, "
                "or a transaction pooler where a direct connection is needed)",
     LOCK_TIMEOUT: "a lock was not obtained in time (a long transaction or another migration holds it): retry later",
-    ENDPOINT_FAILED: "backfill: an endpoint named with --endpoint failed (the answers of the others were applied)",
+    ENDPOINT_FAILED: "backfill: an endpoint named with --endpoint failed (the answers of the others were applied; "
+                     "a server found in llm_models that fails is reported with its fix and does not set this code)",
     DATABASE_ERROR: "other database error",
     UNKNOWN_MODEL: "rename: no llm_models row with that UUID",
     INTERRUPTED: "interrupted (Ctrl-C)",
