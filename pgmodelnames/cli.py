@@ -238,6 +238,7 @@ def assign(face: Face, settings: config.Settings, options) -> int:
         return errors.OK
     report = backfill.run_pass(settings, chosen, results=preview.results, unusable=preview.unusable,
                                known_placeholders=everything)
+    matching.attach_evidence(report.plan.unresolved, {entry["model"]: entry["evidence"] for entry in todo})
     face.out(output.backfill_text(report))
     return report.exit_code
 

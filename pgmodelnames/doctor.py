@@ -319,8 +319,8 @@ def _placeholder_problems(detail: dict[str, Any]) -> list[dict]:
         fixes = [f"{server['url']}: {server['fix']}" for server in detail["servers"] if server.get("fix")]
         problems.append(_problem(
             "placeholders_endpoint_failed",
-            f"{len(stuck)} placeholder(s) wait for a server that did not answer: "
-            + "; ".join(sorted({entry["reason"] for entry in stuck})),
+            f"{len(stuck)} placeholder(s) wait for a server that did not answer "
+            f"({listing(sorted({entry['endpoint'] for entry in stuck}), 3, 80)}); its models cannot be checked",
             *fixes, f"or name them now: {stuck[0]['commands']['assign']}"))
     person = [entry for entry in unresolved if entry["needs_a_person"]]
     if person:

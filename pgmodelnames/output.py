@@ -149,9 +149,8 @@ def doctor_text(report: dict[str, Any]) -> str:
 
     waiting = report.get("placeholders") or []
     if waiting:
-        lines += ["", f"Placeholders no server can name ({len(waiting)}, most messages first)"]
-        for entry in waiting:
-            lines += placeholder_lines(entry)
+        lines += ["", f"Placeholders waiting for a name ({len(waiting)}, most messages first)"]
+        lines += placeholders_lines(waiting)
         asked = report.get("servers") or []
         lines.append("  servers asked (the base_urls in llm_models, without an API key): "
                      + (", ".join(f"{s['url']} {'ok' if s['status'] == 'ok' else s['status'].upper()}"
@@ -233,16 +232,20 @@ def candidate_rows(candidates: list[dict]) -> list[list[str]]:
     return rows
 
 
-def placeholder_lines(entry: dict, max_candidates: int | None = 10, indent: str = "  ") -> list[str]:
+def placeholder_lines(entry: dict, max_candidates: int | None = 10, indent: str = "  ",
+                      same_as_above: bool = False) -> list[str]:
     """One placeholder a person must name: why, the evidence, the candidates
-    (those no row claims first), the ready-to-run commands."""
+    (those no row claims first; "the same as above" when the previous
+    placeholder listed the very same), the ready-to-run commands."""
     lines = [f"{indent}{entry['model']}  {_show(entry['name'])!r}: {entry['reason']}"]
     more = indent + "    "
     seen = evidence_text(entry["evidence"])
     if seen:
         lines.append(f"{more}seen in: {seen}")
     candidates = entry["candidates"]
-    if candidates:
+    if candidates and same_as_above:
+        lines.append(f"{more}candidates: the same {len(candidates)} as above")
+    elif candidates:
         free = sum(1 for c in candidates if not c["claimed_by"])
         lines.append(f"{more}candidates, the served models ({free} with no row yet):")
         shown = candidates if max_candidates is None else candidates[:max_candidates]
@@ -257,6 +260,14 @@ def placeholder_lines(entry: dict, max_candidates: int | None = 10, indent: str 
     else:
         lines.append(f"{more}name it after one:  {commands['map']}")
     lines.append(f"{more}or name it by hand: {commands['rename']}")
+    return lines
+
+
+def placeholders_lines(entries: list[dict], indent: str = "  ") -> list[str]:
+    lines, previous = [], None
+    for entry in entries:
+        lines += placeholder_lines(entry, indent=indent, same_as_above=entry["candidates"] == previous)
+        previous = entry["candidates"]
     return lines
 
 
@@ -321,7 +332,7 @@ def _endpoint_lines(entries: Iterable[dict]) -> list[str]:
     for entry in entries:
         if entry["status"] == "ok":
             detail = (f"{_plural(len(entry['models']), 'model')}: "
-                      f"{listing((m['name'] for m in entry['models']), 5, 50)}")
+                      f"{listing(_served_names(entry['models']), 5, 60)}")
         else:
             detail = entry["error"]
         rows.append([entry["status"].upper() if entry["status"] != "ok" else "ok", entry["url"],
@@ -332,6 +343,13 @@ def _endpoint_lines(entries: Iterable[dict]) -> list[str]:
         if entry.get("fix"):
             out.append(f"  fix: {entry['url']}: {entry['fix']}")
     return out
+
+
+def _served_names(models: list[dict]) -> list[str]:
+    """Each served model by its name; a second served name of a model as "alias (= first name)"."""
+    ids = {m["id"] for m in models}
+    return [f"{m['id']} (= {m['name']})" if m["parent"] is None and m["name"] != m["id"] and m["name"] in ids
+            else m["name"] for m in models]
 
 
 def _change_lines(changes: list[Change], kind: str) -> list[str]:
@@ -428,8 +446,7 @@ def backfill_text(report: Report) -> str:
             lines += [f"      {step}" for step in e.get("next_steps", [])]
     if plan.unresolved:
         lines.append(f"unresolved placeholders ({len(plan.unresolved)}), most messages first:")
-        for entry in plan.unresolved:
-            lines += placeholder_lines(entry)
+        lines += placeholders_lines(plan.unresolved)
         lines.append(f"  to go through them one by one: {plan.unresolved[0]['commands']['assign']}")
     if plan.left_alone:
         lines.append("left alone:")

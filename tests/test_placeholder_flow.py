@@ -63,7 +63,7 @@ def test_from_doctor_to_every_model_named_without_the_docs(app_db, vllm_servers)
     assert [p["model"] for p in report["placeholders"]] == [chat, coder]  # most messages first
     assert report["placeholders"][0]["evidence"]["messages"] == 4
     text = db.cli("doctor").out
-    assert "Placeholders no server can name (2, most messages first)" in text
+    assert "Placeholders waiting for a name (2, most messages first)" in text
     assert f"seen in: 4 messages, first " in text
 
     # The doctor's advice with the server named: evidence, candidates, and a --map line per placeholder.
