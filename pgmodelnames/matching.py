@@ -401,7 +401,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
             continue
         url = row.endpoint_url
         if not row.endpoint_raw:
-            kind, reason = "no_endpoint", "no endpoint known (its base_url is empty)"
+            kind, reason = "no_endpoint", "no endpoint known: its base_url is empty"
         elif url is None:
             kind, reason = "bad_url", f"its base_url {vllm.describe_url(row.base_url)!r} is not a usable http(s) URL"
         elif url in status and not status[url].ok:
