@@ -213,15 +213,20 @@ def test_sglang_root_is_the_served_name():
 
 
 def test_tgi_puts_the_model_id_in_owned_by():
-    listed = vllm.parse_models(body({"id": "tgi", "object": "model", "created": 0,
-                                     "owned_by": "meta-llama/Llama-3.1-8B-Instruct"}))
-    [card] = listed
-    assert card.reference == "meta-llama/Llama-3.1-8B-Instruct" and card.root is None
+    # TGI: one card, id and owned_by both its --model-id (a hub id or a local path).
+    [card] = vllm.parse_models(body({"id": "/data/llama", "object": "model", "created": 0,
+                                     "owned_by": "/data/llama"}))
+    assert card.reference == "/data/llama" and card.root is None
+    assert matching.card_name(card, [card]) == "/data/llama"
+    assert matching.match_row(row(OTHER, base_url="http://tgi:8080"), [card])[0] is card
+    # A card whose owned_by names a model other than its id is matched through it, as vLLM's root.
+    [other] = vllm.parse_models(body({"id": "tgi", "object": "model", "created": 0,
+                                      "owned_by": "meta-llama/Llama-3.1-8B-Instruct"}))
     app_row = row(OTHER, base_url="http://tgi:8080", model_id="meta-llama/Llama-3.1-8B-Instruct")
-    assert matching.match_row(app_row, listed) == (card, "model_id = root")
-    # Current TGI: id and owned_by are both the model id.
-    [same] = vllm.parse_models(body({"id": "/data/llama", "object": "model", "owned_by": "/data/llama"}))
-    assert matching.card_name(same, [same]) == "/data/llama"
+    assert matching.match_row(app_row, [other]) == (other, "model_id = root")
+    # ...but never groups cards as aliases (only a real root does).
+    two = [other, vllm.Card("tgi-2", None, None, "meta-llama/Llama-3.1-8B-Instruct")]
+    assert matching.card_name(two[1], two) == "tgi-2"
 
 
 def test_older_tgi_answers_with_the_card_itself():

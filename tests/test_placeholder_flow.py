@@ -322,3 +322,46 @@ def test_watch_json_every_line_has_the_same_keys(installed_db, vllm_servers, cap
     assert event["placeholder"]["model"] == placeholder and event["placeholder"]["evidence"]["messages"] == 2
     assert event["placeholder"]["commands"]["map"] == \
         f"pgmodelnames backfill --map {placeholder}=tiny-llama --endpoint {server.url}"
+
+
+# ----------------------------------------------------------------- other OpenAI-compatible servers
+
+def test_other_openai_compatible_servers_are_read_as_meant(installed_db, vllm_servers):
+    """Answers shaped as SGLang, TGI and Ollama/LiteLLM send them (literal bodies, not recordings):
+    each row is matched by what the server really says, nothing is guessed or merged."""
+    db = installed_db
+    sglang, tgi, ollama = vllm_servers(), vllm_servers(), vllm_servers()
+    sglang.http.expect_request("/v1/models").respond_with_json({"object": "list", "data": [
+        {"id": "qwen-chat", "object": "model", "created": 1, "owned_by": "sglang", "root": "qwen-chat",
+         "max_model_len": 32768},
+        {"id": "sql-lora", "object": "model", "created": 1, "owned_by": "sglang", "root": "/loras/sql",
+         "parent": "qwen-chat"}]})
+    tgi.http.expect_request("/v1/models").respond_with_json({"object": "list", "data": [
+        {"id": "meta-llama/Llama-3.1-8B-Instruct", "object": "model", "created": 0,
+         "owned_by": "meta-llama/Llama-3.1-8B-Instruct"}]})
+    ollama.http.expect_request("/v1/models").respond_with_json({"object": "list", "data": [
+        {"id": "qwen2.5:7b", "object": "model", "created": 1, "owned_by": "library"},
+        {"id": "llama3.1:8b"}]})
+    on_sglang = add_model(db, base_url=sglang.url)  # nameless: the one base model
+    adapter = add_model(db, base_url=sglang.url, served="sql-lora")
+    on_tgi = add_model(db, base_url=tgi.url + "/v1")
+    on_ollama = add_model(db, base_url=ollama.url, model_id="llama3.1:8b")
+    unknown = str(uuid.uuid4())
+    add_messages(db, unknown)
+    db.execute("UPDATE llm_models SET base_url = %s WHERE id = %s", (ollama.url, unknown))  # two models there
+
+    result = db.cli("backfill")
+    assert result.code == errors.OK, result.out + result.err
+    assert name(db, on_sglang) == "qwen-chat"
+    assert name(db, adapter) == "sql-lora (LoRA on qwen-chat)"
+    assert name(db, on_tgi) == "meta-llama/Llama-3.1-8B-Instruct"
+    assert (name(db, on_ollama), row(db, on_ollama)["served_model_name"]) == ("llama3.1:8b", "llama3.1:8b")
+    assert name(db, unknown) == f"Unknown vllm model {unknown[:8]}"  # two models: never guessed
+    document = json.loads(db.cli("backfill", "--json").out)
+    [entry] = document["unresolved_placeholders"]
+    assert entry["kind"] == "not_matched" and "serves 2 base models" in entry["reason"]
+    # unclaimed first, then its own server's, then the rest: all five served models are candidates
+    assert [(c["served_id"], c["endpoint"], bool(c["claimed_by"])) for c in entry["candidates"][:2]] == [
+        ("qwen2.5:7b", ollama.url, False), ("llama3.1:8b", ollama.url, True)]
+    assert len(entry["candidates"]) == 5
+    assert entry["suggested"] == "qwen2.5:7b"  # the one model of its own server that no row claims
