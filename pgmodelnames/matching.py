@@ -7,7 +7,7 @@ under its first served name), what a server may send that cannot be stored,
 the plan of a pass, and for every placeholder no endpoint can match: the
 candidates (the served models, those no row claims yet first), the likeliest
 one, the ready-to-run commands, and the reading of an --assign answer.
-Unit-tested without a database in tests/test_assign.py.
+Unit-tested without a database in tests/test_candidates.py.
 
 Matching, per endpoint, for a row whose endpoint is that endpoint (its
 base_url, else the endpoint its machine name was recorded from) and whose

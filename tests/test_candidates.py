@@ -284,3 +284,17 @@ def test_typed_names_follow_the_rename_rules_in_the_plan_too():
     with pytest.raises(matching.UserError, match="placeholder name"):
         matching.make_plan([placeholder()], [], Options(names=((PLACEHOLDER, "Unknown vllm model fdab6388"),)),
                            COLUMNS)
+
+
+def test_map_uses_the_rows_own_endpoint_then_a_named_one():
+    """Several endpoints list the id: the row's own endpoint if it is one of them, else the first named."""
+    found = answered("http://found:8000", cards("b1_served_name_v1_models"))
+    named = answered("http://named:8000", cards("b1_served_name_v1_models"), named=True)
+    results = [named, found]  # named endpoints come first, as backfill.discover orders them
+    plan = matching.make_plan([placeholder()], results, Options(maps=((PLACEHOLDER, "tiny-llama"),)), COLUMNS)
+    assert plan.changes[0].endpoint == "http://named:8000"
+    own = row(PLACEHOLDER, placeholder=True, base_url="http://found:8000")
+    plan = matching.make_plan([own], results, Options(maps=((PLACEHOLDER, "tiny-llama"),)), COLUMNS)
+    assert plan.changes[0].endpoint == "http://found:8000"
+    picked = Options(maps=((PLACEHOLDER, "tiny-llama", "http://found:8000"),))  # an --assign pick names its endpoint
+    assert matching.make_plan([placeholder()], results, picked, COLUMNS).changes[0].endpoint == "http://found:8000"
