@@ -3,23 +3,33 @@
 One pass: read llm_models, ask every endpoint (the --endpoint ones and the
 base_urls of covered rows) for GET /v1/models concurrently, plan with the
 rules in matching.py, then apply in one transaction (or only plan, with
---dry-run). Returns a Report; the command line renders it and owns --watch.
-The SQL lives in sql/backfill/.
+--dry-run), and read the evidence of the placeholders left for a person
+(evidence.py). Returns a Report; the command line renders it and owns
+--watch and the questions of --assign. The SQL lives in sql/backfill/.
+
+Exit code: a failed endpoint the user named with --endpoint fails the run
+(exit 6); one found in the database is reported with its fix and does not,
+so that one server needing a key the operator lacks never turns every run
+red, also runs aimed at other servers.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from pgmodelnames import db, errors, sqlfiles, vllm
+from pgmodelnames import db, errors, evidence, rename, sqlfiles, vllm
 from pgmodelnames.config import Settings
 from pgmodelnames.errors import UserError
 from pgmodelnames.names import clean_text
 from pgmodelnames.matching import (REGISTER_PROVIDER, Change, Column, Options, Plan, Row, _own, _show,
-                                   card_name, make_plan, screen)
+                                   attach_evidence, card_name, make_plan, screen)
+
+SOURCE_NAMED = "--endpoint"
+SOURCE_BASE_URL = "llm_models.base_url"
+SOURCE_RECORDED = "recorded by backfill"
 
 
 @dataclass
@@ -29,6 +39,8 @@ class Report:
     plan: Plan
     applied: list[Change]
     exit_code: int
+    results: list[vllm.Result] = field(default_factory=list, repr=False)  # the answers, to apply them again
+    unusable: list[dict] = field(default_factory=list, repr=False)
 
 
 def _query(name: str, schema: str | None = None, **fragments: str) -> str:
@@ -46,38 +58,51 @@ def _app_schema(conn, settings: Settings) -> str:
     return db.app_schema(conn, settings)
 
 
-def _columns(conn, schema: str) -> dict[str, Column]:
+def read_columns(conn, schema: str) -> dict[str, Column]:
     columns = {r[0]: Column(*r) for r in conn.execute(_query("columns.sql", schema)).fetchall()}
     if not columns:
         raise UserError(f"no table {schema}.llm_models (wrong --schema?)", errors.NOT_READY)
     return columns
 
 
-def _rows(conn, schema: str) -> list[Row]:
+def read_rows(conn, schema: str) -> list[Row]:
     return [Row(*r) for r in conn.execute(_query("models.sql", schema)).fetchall()]
 
 
 def discover(options: Options, rows: list[Row]) -> tuple[list[vllm.Endpoint], list[dict]]:
     """The --endpoint URLs (may get the API key), then the distinct base_urls
-    of covered rows (never get it). A base_url equal to a named endpoint is
-    that endpoint."""
+    of covered rows, then the endpoints recorded for rows without a base_url
+    (these never get it). A base_url equal to a named endpoint is that
+    endpoint."""
     endpoints: dict[str, vllm.Endpoint] = {}
     for raw in options.endpoints:
         url = vllm.normalize_endpoint(raw)
         endpoints.setdefault(url, vllm.Endpoint(url, named=True, raw=raw.strip()))
     unusable: dict[str, dict] = {}
     for row in rows:
-        if not row.covered or not _own(row.base_url):
+        if not row.covered or not row.endpoint_raw:
             continue
         try:
-            url = vllm.normalize_endpoint(row.base_url)
+            url = vllm.normalize_endpoint(row.endpoint_raw)
         except vllm.EndpointError as exc:
-            shown = vllm.describe_url(row.base_url)
-            unusable.setdefault(shown, {"url": shown, "source": "llm_models.base_url", "status": "skipped",
-                                        "error": f"not queried: {exc}", "models": [], "notices": []})
+            shown = vllm.describe_url(row.endpoint_raw)
+            unusable.setdefault(shown, {"url": shown, "source": SOURCE_BASE_URL, "status": "skipped",
+                                        "error": f"not queried: {exc}", "fix": None, "fails_run": False,
+                                        "models": [], "notices": []})
             continue
-        endpoints.setdefault(url, vllm.Endpoint(url, named=False, raw=row.base_url.strip()))
+        endpoints.setdefault(url, vllm.Endpoint(url, named=False, raw=row.endpoint_raw))
     return list(endpoints.values()), list(unusable.values())
+
+
+def sources(rows: list[Row]) -> dict[str, str]:
+    """For endpoints found in the database: where (a base_url, or only a recorded endpoint)."""
+    found: dict[str, str] = {}
+    for row in rows:
+        if row.covered and row.endpoint_url:
+            source = SOURCE_BASE_URL if _own(row.base_url) else SOURCE_RECORDED
+            if found.get(row.endpoint_url) != SOURCE_BASE_URL:
+                found[row.endpoint_url] = source
+    return found
 
 
 def _lock_and_apply(conn, schema: str, plan: Plan, columns: dict[str, Column],
@@ -91,6 +116,7 @@ def _lock_and_apply(conn, schema: str, plan: Plan, columns: dict[str, Column],
     record = _query("record.sql")
     for change in plan.changes:
         if change.registered:
+            change.model = str(uuid.uuid4())  # made now: a dry run never shows an id the real run will not use
             conn.execute(*_insert(conn, schema, change, columns, options))
         else:
             row = current.get(change.model)
@@ -100,6 +126,11 @@ def _lock_and_apply(conn, schema: str, plan: Plan, columns: dict[str, Column],
             if not row[2]:
                 plan.left_alone.append(f"{change.model}: renamed meanwhile to {_show(row[1])!r} "
                                        "(a human name): left alone")
+                continue
+            if change.human:  # a typed name (--assign): exactly what rename does, in this transaction
+                done = rename.rename_in(conn, schema, uuid.UUID(change.model), change.new_name)
+                change.old_name = done.old_name
+                applied.append(change)
                 continue
             params = {"id": change.model, "name": change.new_name}
             fills = []
@@ -155,43 +186,66 @@ def _check_registration(columns: dict[str, Column], options: Options) -> None:
 
 # ----------------------------------------------------------------- one pass
 
-def run_pass(settings: Settings, options: Options) -> Report:
-    """One backfill pass; never prints."""
+def run_pass(settings: Settings, options: Options, *, results: list[vllm.Result] | None = None,
+             unusable: list[dict] | None = None, known_placeholders: frozenset[str] = frozenset()) -> Report:
+    """One backfill pass; never prints.
+
+    results (with unusable): the screened answers of an earlier pass, to
+    apply what a person chose from them (--assign) without asking the
+    servers again. known_placeholders: unresolved placeholders whose
+    evidence the caller already has (--watch): not read again."""
     with db.connect(settings, autocommit=True) as conn, db.database_errors():
         schema = _app_schema(conn, settings)
-        columns = _columns(conn, schema)
+        columns = read_columns(conn, schema)
         _check_registration(columns, options)
-        rows = _rows(conn, schema)
-        endpoints, unusable = discover(options, rows)
-        # No transaction is open while the servers are asked.
-        fetched = vllm.fetch_all(endpoints, options.api_key, options.timeout) if endpoints else []
-        screened = [screen(result) for result in fetched]
-        results = [result for result, _ in screened]
-        notices = {result.endpoint.url: found for result, found in screened}
+        rows = read_rows(conn, schema)
+        notices: dict[str, list[str]] = {}
+        if results is None:
+            endpoints, unusable = discover(options, rows)
+            # No transaction is open while the servers are asked.
+            fetched = vllm.fetch_all(endpoints, options.api_key, options.timeout) if endpoints else []
+            screened = [screen(result) for result in fetched]
+            results = [result for result, _ in screened]
+            notices = {result.endpoint.url: found for result, found in screened}
         if options.dry_run:
             plan = make_plan(rows, results, options, columns)
             applied = list(plan.changes)
         else:
             with conn.transaction():
                 conn.execute(_query("begin.sql"))
-                plan = make_plan(_rows(conn, schema), results, options, columns)
+                rows = read_rows(conn, schema)
+                plan = make_plan(rows, results, options, columns)
                 applied = _lock_and_apply(conn, schema, plan, columns, options)
-    endpoint_report = [_endpoint_entry(result, notices[result.endpoint.url]) for result in results] + unusable
-    failed = any(not result.ok for result in results)
+        wanted = [entry["model"] for entry in plan.unresolved if entry["model"] not in known_placeholders]
+        attach_evidence(plan.unresolved, evidence.for_models(conn, schema, wanted))
+    found_in = sources(rows)
+    endpoint_report = [endpoint_entry(result, notices.get(result.endpoint.url, []), found_in)
+                       for result in results] + list(unusable or [])
+    failed = any(entry["fails_run"] for entry in endpoint_report)
     return Report(options.dry_run, endpoint_report, plan, applied,
-                  errors.ENDPOINT_FAILED if failed else errors.OK)
+                  errors.ENDPOINT_FAILED if failed else errors.OK, results, list(unusable or []))
 
 
-def _endpoint_entry(result: vllm.Result, notices: list[str]) -> dict:
+def endpoint_entry(result: vllm.Result, notices: list[str], sources: dict[str, str]) -> dict:
+    named = result.endpoint.named
     return {
         "url": result.endpoint.url,
-        "source": "--endpoint" if result.endpoint.named else "llm_models.base_url",
+        "source": SOURCE_NAMED if named else sources.get(result.endpoint.url, SOURCE_BASE_URL),
         "status": "ok" if result.ok else "failed",
         "error": result.error,
-        "models": [{"id": card.id, "root": card.root, "parent": card.parent, "name": card_name(card)}
+        "fix": None if result.ok or named else _fix(result),
+        "fails_run": not result.ok and named,
+        "models": [{"id": card.id, "root": card.root, "parent": card.parent, "name": card_name(card, result.cards)}
                    for card in result.cards],
         "notices": notices,
         "seconds": round(result.seconds, 3),
     }
 
 
+def _fix(result: vllm.Result) -> str:
+    """What to do about a failed endpoint found in the database (it does not fail the run)."""
+    url = result.endpoint.raw or result.endpoint.url
+    if (result.error or "").startswith(("HTTP 401", "HTTP 403")):
+        return f"name it with its key: pgmodelnames backfill --endpoint {url} --api-key KEY (or VLLM_API_KEY)"
+    return (f"if the server moved, correct llm_models.base_url; to make its failure fail the run (exit 6), "
+            f"name it: --endpoint {url}")

@@ -2,13 +2,15 @@
 
 It parses every command's options, resolves the database URL once (into
 Settings), calls the commands (which return data and never print), renders
-their reports through output.py, owns backfill's --watch loop and the signal
-handling, and maps every expected error to one line and an exit code.
+their reports through output.py, owns backfill's --watch loop, the questions
+of backfill --assign and the signal handling, and maps every expected error
+to one line and an exit code.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import signal
@@ -88,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--api-key", metavar="KEY",
                      help="bearer token for the --endpoint servers only (else VLLM_API_KEY)")
     sub.add_argument("--map", action="append", default=[], metavar="UUID=SERVED_ID",
-                     help="name this model after a served model id; repeatable")
+                     help="name this model after a served model id (and record where it is served); repeatable")
+    sub.add_argument("--assign", action="store_true",
+                     help="on a terminal: go through the placeholders no server can match, most messages first, "
+                          "and choose for each (a served model, a typed name, skip); confirm, then apply")
     sub.add_argument("--register-new", action="store_true",
                      help="add llm_models rows for served models that have none")
     sub.add_argument("--user-id", metavar="UUID", help="owner of rows added by --register-new")
@@ -156,6 +161,8 @@ def backfill_options(args: argparse.Namespace, api_key: str | None):
                         errors.USAGE)
     if args.user_id and not args.register_new:
         raise UserError("--user-id only applies with --register-new", errors.USAGE)
+    if args.assign and (args.json or args.watch is not None):
+        raise UserError("--assign asks questions on a terminal: it does not go with --json or --watch", errors.USAGE)
     return matching.Options(tuple(args.endpoint), api_key, tuple(maps.items()), bool(args.register_new),
                             args.user_id.strip() if args.user_id else None, bool(args.dry_run), args.timeout)
 
@@ -164,6 +171,8 @@ def run_backfill(face: Face, settings: config.Settings, args: argparse.Namespace
     from pgmodelnames import backfill
 
     options = backfill_options(args, args.api_key or os.environ.get("VLLM_API_KEY") or None)
+    if args.assign:
+        return assign(face, settings, options)
     if args.watch is not None:
         return watch(face, settings, options, args.watch, args.json)
     report = backfill.run_pass(settings, options)
@@ -171,11 +180,75 @@ def run_backfill(face: Face, settings: config.Settings, args: argparse.Namespace
     return report.exit_code
 
 
+def _ask(prompt: str) -> str | None:
+    """One answer from the terminal; None at end of input (Ctrl-D)."""
+    try:
+        return input(prompt)
+    except EOFError:
+        print(flush=True)
+        return None
+
+
+def assign(face: Face, settings: config.Settings, options) -> int:
+    """backfill --assign: the placeholders no server can match, one by one
+    (most messages first) with their evidence and the numbered served
+    models; then the plan, a confirmation, and one transaction (as --map).
+    The servers are asked once: the choices are applied to the answers the
+    person saw."""
+    from pgmodelnames import backfill, matching
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("--assign asks questions and needs a terminal; without one, run "
+                        "`pgmodelnames backfill --dry-run` and run the `pgmodelnames backfill --map UUID=SERVED_ID` "
+                        "lines it prints", errors.USAGE)
+    preview = backfill.run_pass(settings, dataclasses.replace(options, dry_run=True))
+    face.out(output.assign_intro(preview))
+    todo = preview.plan.unresolved
+    picks, typed = list(options.maps), list(options.names)
+    for index, entry in enumerate(todo, 1):
+        face.out("")
+        face.out(output.assign_card(entry, index, len(todo)))
+        answer = None
+        while answer is None:
+            text = _ask(output.ASSIGN_PROMPT)
+            answer = matching.Answer("quit") if text is None else matching.read_answer(text, entry)
+            if answer.kind == "again":
+                face.out(f"      {answer.problem}")
+                answer = None
+        if answer.kind == "quit":
+            break
+        if answer.kind == "pick":
+            picks.append((entry["model"], answer.candidate["served_id"], answer.candidate["endpoint"]))
+        elif answer.kind == "name":
+            typed.append((entry["model"], answer.name))
+    chosen = dataclasses.replace(options, maps=tuple(picks), names=tuple(typed))
+    everything = frozenset(entry["model"] for entry in todo)
+    plan = backfill.run_pass(settings, dataclasses.replace(chosen, dry_run=True), results=preview.results,
+                             unusable=preview.unusable, known_placeholders=everything)
+    face.out("")
+    face.out(output.assign_plan(plan))
+    if not plan.applied:
+        face.out("nothing to do: nothing changed")
+        return plan.exit_code
+    if options.dry_run:
+        face.out("dry run: nothing changed")
+        return plan.exit_code
+    if (_ask(output.CONFIRM_PROMPT) or "").strip().lower() not in ("y", "yes"):
+        face.out("not confirmed: nothing changed")
+        return errors.OK
+    report = backfill.run_pass(settings, chosen, results=preview.results, unusable=preview.unusable,
+                               known_placeholders=everything)
+    matching.attach_evidence(report.plan.unresolved, {entry["model"]: entry["evidence"] for entry in todo})
+    face.out(output.backfill_text(report))
+    return report.exit_code
+
+
 def watch(face: Face, settings: config.Settings, options, interval: float, as_json: bool,
           stop: threading.Event | None = None) -> int:
     """Repeat the pass every `interval` seconds until SIGTERM/SIGINT (or
     `stop` is set), finishing the pass under way first. After the first pass
-    only what changed is printed."""
+    only what changed is printed, and every new placeholder that needs a
+    person at once, on one line (its own document with --json)."""
     from pgmodelnames import backfill
 
     stop = stop or threading.Event()
@@ -187,12 +260,12 @@ def watch(face: Face, settings: config.Settings, options, interval: float, as_js
             stop.set()
         for signum in (signal.SIGTERM, signal.SIGINT):
             handlers[signum] = signal.signal(signum, on_signal)
-    passes, last_status, last_error = 0, None, None
+    passes, last_status, last_error, known = 0, None, None, None
     try:
         while True:
             passes += 1
             try:
-                report = backfill.run_pass(settings, options)
+                report = backfill.run_pass(settings, options, known_placeholders=frozenset(known or ()))
                 last_error = None
             except UserError as exc:
                 if passes == 1:
@@ -203,15 +276,19 @@ def watch(face: Face, settings: config.Settings, options, interval: float, as_js
                 report = None
             if report is not None:
                 status = {e["url"]: (e["status"], e["error"]) for e in report.endpoints}
+                waiting = {entry["model"]: entry for entry in report.plan.unresolved}
                 if last_status is None:
-                    face.out(output.as_json(output.backfill_json(report), indent=None) if as_json
+                    face.out(output.as_json_line(output.backfill_json(report)) if as_json
                              else output.backfill_text(report))
                 else:
                     moved = [e for e in report.endpoints if last_status.get(e["url"]) != status[e["url"]]]
                     text = output.backfill_changes(report, moved, as_json)
                     if text is not None:
                         face.out(text)
-                last_status = status
+                    for model, entry in waiting.items():
+                        if model not in known:
+                            face.out(output.new_placeholder(report, entry, as_json))
+                last_status, known = status, set(waiting)
             if stop.wait(interval):
                 break
     finally:

@@ -7,6 +7,13 @@ install: the queries that need the pgmodelnames schema run only when it is
 there. Changes nothing, and runs in one read-only transaction (its settings
 are transaction-local), so its answer is the same behind a transaction-mode
 pooler.
+
+Placeholders: when some wait for a name, the doctor also asks the servers
+llm_models names (GET /v1/models, never with an API key, SERVER_TIMEOUT each,
+after its transaction is closed) and plans as backfill would: placeholders a
+backfill can name now point to `backfill`; those no server can match get
+their evidence, the served models they could be and the --map / --assign /
+rename commands, since only a person can tell.
 """
 
 from __future__ import annotations
@@ -19,10 +26,12 @@ from psycopg.rows import dict_row
 
 from pgmodelnames import db, sqlfiles
 from pgmodelnames.config import Settings
+from pgmodelnames.matching import listing
 from pgmodelnames.errors import NOT_READY, PREFLIGHT_SQLSTATE, UserError
 from pgmodelnames.runner import head_revision
 
 DEFAULT_PROVIDERS = ["vllm"]
+SERVER_TIMEOUT = 3.0  # seconds per server asked for its model list (all at once)
 STATE_LABELS = {
     "named": "named",
     "placeholder": "placeholder, awaiting a name",
@@ -80,6 +89,8 @@ def diagnose(settings: Settings) -> dict[str, Any]:
         unknown = _rows(conn, "unknown_model_ids", schema)
         elapsed = time.monotonic() - started
         database = {"host": conn.info.host, "port": conn.info.port, "dbname": conn.info.dbname}
+        waiting = _placeholder_rows(conn, schema) if state else None
+    detail = _placeholders(*waiting) if waiting else None
 
     report: dict[str, Any] = {
         "database": database,
@@ -110,10 +121,47 @@ def diagnose(settings: Settings) -> dict[str, Any]:
         ],
         "messages_scan": {"method": "loose index scan on messages.model_id" if indexed else "sequential scan",
                           "estimated_rows": tables["messages_estimate"], "seconds": round(elapsed, 3)},
+        "placeholders": detail["unresolved"] if detail else [],
+        "servers": detail["servers"] if detail else [],
     }
-    report["problems"], report["notes"] = _findings(report)
+    report["problems"], report["notes"] = _findings(report, detail)
     report["healthy"] = not report["problems"]
     return report
+
+
+def _placeholder_rows(conn: psycopg.Connection, schema: str):
+    """(rows, columns, evidence) as backfill reads them, when placeholders
+    wait for a name; None when none do, or this role may not read the
+    bookkeeping (the counts above still say how many there are)."""
+    from pgmodelnames import backfill, evidence
+
+    try:
+        with conn.transaction():
+            rows = backfill.read_rows(conn, schema)
+            waiting = [row.id for row in rows if row.placeholder and row.covered]
+            if not waiting:
+                return None
+            return rows, backfill.read_columns(conn, schema), evidence.for_models(conn, schema, waiting)
+    except psycopg.errors.InsufficientPrivilege:
+        return None
+
+
+def _placeholders(rows, columns, found) -> dict[str, Any]:
+    """Ask the servers llm_models names (no key, no transaction open) and
+    plan as backfill would, without applying anything."""
+    from pgmodelnames import backfill, matching, vllm
+
+    options = matching.Options(dry_run=True, timeout=SERVER_TIMEOUT)
+    endpoints, unusable = backfill.discover(options, rows)
+    fetched = vllm.fetch_all(endpoints, None, SERVER_TIMEOUT) if endpoints else []
+    results = [matching.screen(result)[0] for result in fetched]
+    plan = matching.make_plan(rows, results, options, columns)
+    matching.attach_evidence(plan.unresolved, found)
+    waiting = {row.id for row in rows if row.placeholder and row.covered}
+    found_in = backfill.sources(rows)
+    return {"unresolved": plan.unresolved,
+            "servers": [backfill.endpoint_entry(result, [], found_in) for result in results] + unusable,
+            "named_by_backfill": [change.model for change in plan.changes if change.model in waiting]}
 
 
 def _models(rows: list[dict[str, Any]], machine: dict[str, int] | None) -> list[dict[str, Any]]:
@@ -139,7 +187,7 @@ def _problem(code: str, message: str, *next_steps: str) -> dict[str, Any]:
     return {"code": code, "message": message, "next_steps": list(next_steps)}
 
 
-def _findings(report: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> tuple[list[dict], list[dict]]:
     problems: list[dict] = []
     notes: list[dict] = []
     schema = report["app_schema"]
@@ -220,13 +268,16 @@ def _findings(report: dict[str, Any]) -> tuple[list[dict], list[dict]]:
             problems.append(_problem(
                 f"names_{m['state']}", f"{m['models']} {m['provider']} model(s) in llm_models have {what} "
                                        f"(e.g. {', '.join(m['examples'][:3])})", fix_names))
-        elif m["state"] == "placeholder":
+        elif m["state"] == "placeholder" and detail is None:
             example = m["examples"][0] if m["examples"] else "UUID"
             problems.append(_problem(
                 "placeholders", f"{m['models']} {m['provider']} model(s) still carry a placeholder name "
                                 f"(\"Unknown {m['provider']} model ...\"), awaiting a real one",
-                "pgmodelnames backfill --endpoint http://VLLM_HOST:8000   (names from the running vLLM servers)",
+                "pgmodelnames backfill --dry-run   (shows which it can name from the servers, and for the others "
+                "the --map lines)",
                 f"pgmodelnames rename {example} \"Llama 3.1 8B\"   (by hand)"))
+    if detail is not None:
+        problems += _placeholder_problems(detail)
 
     for u in report["unknown_model_ids"]:
         examples = ", ".join(e["model_id"] for e in u["examples"][:3])
@@ -250,3 +301,39 @@ def _findings(report: dict[str, Any]) -> tuple[list[dict], list[dict]]:
                                 f"hold: {counts}",
                 "group by model_display_name(model_id, provider) in analytics (shows them as they are)"))
     return problems, notes
+
+
+def _placeholder_problems(detail: dict[str, Any]) -> list[dict]:
+    """Placeholders, by what will name them: a backfill now, a server that
+    must answer first, or a person (the ones no server can match)."""
+    problems = []
+    now = detail["named_by_backfill"]
+    if now:
+        problems.append(_problem(
+            "placeholders", f"{len(now)} placeholder(s) can be named from their servers now "
+                            f"({listing(now, 3)})",
+            "pgmodelnames backfill   (asks the servers in llm_models.base_url and writes their names)"))
+    unresolved = detail["unresolved"]
+    stuck = [entry for entry in unresolved if not entry["needs_a_person"]]
+    if stuck:
+        fixes = [f"{server['url']}: {server['fix']}" for server in detail["servers"] if server.get("fix")]
+        problems.append(_problem(
+            "placeholders_endpoint_failed",
+            f"{len(stuck)} placeholder(s) wait for a server that did not answer "
+            f"({listing(sorted({entry['endpoint'] for entry in stuck}), 3, 80)}); its models cannot be checked",
+            *fixes, f"or name them now: {stuck[0]['commands']['assign']}"))
+    person = [entry for entry in unresolved if entry["needs_a_person"]]
+    if person:
+        shown = person[:10]
+        steps = [f"{person[0]['commands']['assign']}   (one by one: the evidence, the served models, your choice)"]
+        steps += [entry["commands"]["map"] for entry in shown]
+        if len(person) > len(shown):
+            steps.append(f"and {len(person) - len(shown)} more: pgmodelnames backfill --dry-run lists every --map line")
+        steps.append(f"or by hand: pgmodelnames rename UUID \"NAME\"   (a human name, never replaced)")
+        problems.append(_problem(
+            "placeholders_need_a_person",
+            f"{len(person)} model(s) are known only from messages, and no server can match them "
+            f"({listing(sorted({entry['reason'] for entry in person}), 3, 80)}). Nothing in a message says which "
+            "served model a UUID is: a person must choose (evidence and candidates above)",
+            *steps))
+    return problems

@@ -20,12 +20,14 @@ INTERRUPTED = 130
 EXIT_CODES: dict[int, str] = {
     OK: "success (doctor: healthy)",
     PROBLEMS_FOUND: "doctor found problems",
-    USAGE: "bad usage or input (options, URL, revision, name, --map)",
+    USAGE: "bad usage or input (options, URL, revision, name, a --map that cannot be applied, "
+           "--assign without a terminal)",
     CANNOT_CONNECT: "cannot connect to the database (server down, wrong password, database missing)",
     NOT_READY: "database not ready (app tables/columns missing, wrong role, not installed, "
                "or a transaction pooler where a direct connection is needed)",
     LOCK_TIMEOUT: "a lock was not obtained in time (a long transaction or another migration holds it): retry later",
-    ENDPOINT_FAILED: "backfill: an endpoint named with --endpoint failed (the answers of the others were applied)",
+    ENDPOINT_FAILED: "backfill: an endpoint named with --endpoint failed (the answers of the others were applied; "
+                     "a server found in llm_models that fails is reported with its fix and does not set this code)",
     DATABASE_ERROR: "other database error",
     UNKNOWN_MODEL: "rename: no llm_models row with that UUID",
     INTERRUPTED: "interrupted (Ctrl-C)",
@@ -64,7 +66,7 @@ def from_database_error(exc: BaseException) -> UserError:
     sqlstate = getattr(orig, "sqlstate", None)
     diag = getattr(orig, "diag", None)
     primary = (getattr(diag, "message_primary", None) or str(orig)).strip()
-    line = " ".join(primary.split())
+    line = one_line(primary)
     if sqlstate == PREFLIGHT_SQLSTATE:
         return UserError(f"the app schema cannot take pgmodelnames: {line}", NOT_READY)
     if sqlstate == WRONG_ROLE_SQLSTATE:
@@ -86,13 +88,25 @@ def from_database_error(exc: BaseException) -> UserError:
     return UserError(f"database error: {line}", DATABASE_ERROR)
 
 
+def one_line(text: str) -> str:
+    """A multi-line message (libpq's, a server's) as one line of sentences:
+    where a line ends without punctuation and the next one starts a new
+    sentence ("Connection refused" / "Is the server running..."), a period
+    goes between them instead of running them together; other line breaks
+    (a sentence wrapped over two lines) become spaces."""
+    lines = [" ".join(part.split()) for part in text.splitlines()]
+    out = ""
+    for line in (line for line in lines if line):
+        if not out:
+            out = line
+        elif out[-1] not in ".!?:;," and line[0].isupper():
+            out += ". " + line
+        else:
+            out += " " + line
+    return out
+
+
 def _connection_reason(message: str) -> str:
-    # libpq repeats the whole attempt per address; the last clause is the
-    # reason, and its hint ("Is the server running...") becomes a sentence.
+    # libpq repeats the whole attempt per address; the last clause is the reason.
     message = message.removeprefix("connection failed: ")
-    reason = message.split(" failed: ")[-1] if " failed: " in message else message
-    for hint in ("Is the server running", "Is the server"):
-        if hint in reason and f". {hint}" not in reason:
-            reason = reason.replace(f" {hint}", f". {hint}", 1)
-            break
-    return reason
+    return message.split(" failed: ")[-1] if " failed: " in message else message

@@ -1,27 +1,35 @@
-"""Backfill's pure rules: which served model names which llm_models row.
+"""Backfill's pure rules: which served model names which llm_models row,
+and what a person needs to decide the rest.
 
 No database and no HTTP here: the types of a pass, the naming of served
-models (LoRA adapters as "<adapter> (LoRA on <base>)"), what a server may
-send that cannot be stored, and the plan of a pass. Unit-tested on the real
-vLLM recordings in tests/test_matching.py.
+models (LoRA adapters as "<adapter> (LoRA on <base>)", aliases of one model
+under its first served name), what a server may send that cannot be stored,
+the plan of a pass, and for every placeholder no endpoint can match: the
+candidates (the served models, those no row claims yet first), the likeliest
+one, the ready-to-run commands, and the reading of an --assign answer.
+Unit-tested without a database in tests/test_candidates.py.
 
-Matching, per endpoint, for a row whose base_url is that endpoint and whose
+Matching, per endpoint, for a row whose endpoint is that endpoint (its
+base_url, else the endpoint its machine name was recorded from) and whose
 name is missing or machine-made (a human name is never touched):
   1. its served_model_name equals a served id;
-  2. else its model_id equals a served id, or the root (model path) of one;
+  2. else its model_id equals a served id, or what one was started from
+     (vLLM's root, the --model path; TGI's owned_by);
   3. else, only for a row with neither of its own, the server's only base
      model (aliases of one model, which share a root, count as one).
 A row whose own served_model_name/model_id the server does not serve is never
-renamed after another model.
+renamed after another model. vLLM lists a model started with several
+--served-model-name's once per name, with the same root: every row matched to
+any of those names gets the first one's name.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
+import shlex
 from dataclasses import dataclass, field
 
-from pgmodelnames import errors, vllm
+from pgmodelnames import errors, names, vllm
 from pgmodelnames.errors import UserError
 from pgmodelnames.names import MAX_NAME_CHARS, clean_text, is_usable_name
 
@@ -29,19 +37,29 @@ REGISTER_PROVIDER = "vllm"
 # A btree index entry holds at most ~2700 bytes, and a random id does not
 # compress: a longer served id cannot be stored whole in an indexed column.
 MAX_ID_BYTES = 2000
+# What the printed commands hold where the person must fill something in.
+SERVED_ID_BLANK = "SERVED_ID"
+NAME_BLANK = '"NAME"'
+ENDPOINT_BLANK = "http://VLLM_HOST:8000"
 
 
 @dataclass(frozen=True)
 class Options:
-    """What the command line asked a backfill pass to do (validated there)."""
+    """What the command line asked a backfill pass to do (validated there).
+
+    maps: (model uuid, served id) from --map, or (model uuid, served id,
+    endpoint url) for an --assign pick, which names the endpoint the person
+    chose; names: (model uuid, typed name) from --assign, written as rename
+    writes them (human names)."""
 
     endpoints: tuple[str, ...] = ()
     api_key: str | None = None
-    maps: tuple[tuple[str, str], ...] = ()
+    maps: tuple[tuple[str, ...], ...] = ()
     register_new: bool = False
     user_id: str | None = None
     dry_run: bool = False
     timeout: float = 5.0
+    names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,10 +74,17 @@ class Row:
     base_model: str | None
     replaceable: bool  # missing or machine name: backfill may write it
     placeholder: bool  # still named like a placeholder (or nameless)
+    recorded_endpoint: str | None = None  # where its machine name came from (backfill, --map)
+
+    @property
+    def endpoint_raw(self) -> str | None:
+        """Where the model is served, as stored: its base_url, else (an empty
+        base_url, or no such column) the endpoint its name was taken from."""
+        return _own(self.base_url) or _own(self.recorded_endpoint)
 
     @property
     def endpoint_url(self) -> str | None:
-        return _endpoint_of(self.base_url)
+        return _endpoint_of(self.endpoint_raw)
 
 
 @dataclass(frozen=True)
@@ -72,7 +97,7 @@ class Column:
 
 @dataclass
 class Change:
-    model: str
+    model: str | None  # None: a row --register-new will add (its UUID is made when it is inserted)
     old_name: str | None
     new_name: str
     endpoint: str
@@ -81,6 +106,28 @@ class Change:
     filled: dict[str, str] = field(default_factory=dict)
     registered: bool = False
     base_url: str | None = None  # of a registered row
+    human: bool = False  # a name a person typed (--assign): written as rename writes it
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One served model a placeholder could be: an alias group counts once,
+    under its first served name."""
+
+    endpoint: str  # normalised URL
+    endpoint_raw: str  # as typed with --endpoint or stored in base_url
+    named: bool  # the endpoint was given with --endpoint
+    served_id: str  # what --map takes
+    name: str  # the name a row mapped to it gets
+    aliases: tuple[str, ...]  # its other served names
+    base: str | None  # an adapter's base model (its first served name)
+    claimed_by: tuple[tuple[str | None, str | None], ...]  # (uuid, name) of rows that already claim it
+
+    def as_json(self, number: int) -> dict:
+        return {"number": number, "endpoint": self.endpoint, "served_id": self.served_id, "name": self.name,
+                "kind": "adapter" if self.base is not None else "base model", "base": self.base,
+                "aliases": list(self.aliases),
+                "claimed_by": [{"model": model, "name": name} for model, name in self.claimed_by]}
 
 
 @dataclass
@@ -105,6 +152,13 @@ def _own(value: str | None) -> str | None:
     return value or None
 
 
+def listing(items, limit: int = 5, width: int = 60) -> str:
+    """'a, b, c, d, e and 3 more': a list cut for a line, never silently."""
+    items = [clean_text(item, width) for item in items]
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 _endpoint_cache: dict[str, str | None] = {}
 
 
@@ -126,21 +180,38 @@ def usable(name: str | None) -> bool:
     return is_usable_name(name)
 
 
-def card_name(card: vllm.Card) -> str:
-    """The machine name of a served model: its id, cleaned of control
-    characters and kept to MAX_NAME_CHARS; a LoRA adapter is named
+def primary(card: vllm.Card, cards: list[vllm.Card]) -> vllm.Card:
+    """The first served name of a model listed under several
+    (--served-model-name a b: two cards with one root). An adapter, or a
+    card without a root (a server that sends little beyond the id), is
+    itself."""
+    if card.is_adapter or card.root is None:
+        return card
+    return next((other for other in cards if not other.is_adapter and other.root == card.root), card)
+
+
+def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
+    """The machine name of a served model: its id (the first served name of
+    its model, given the server's list), cleaned of control characters and
+    kept to MAX_NAME_CHARS; a LoRA adapter is named
     "<adapter> (LoRA on <base>)" so it is never confused with its base model."""
-    if card.parent is not None:
-        base = clean_text(card.parent, 80) or "?"
+    parent = card.parent
+    if cards:
+        card = primary(card, cards)
+        base = next((other for other in cards if other.id == parent), None)
+        if base is not None:
+            parent = primary(base, cards).id
+    if parent is not None:
+        base = clean_text(parent, 80) or "?"
         name = f"{clean_text(card.id, MAX_NAME_CHARS - len(base) - 12)} (LoRA on {base})"
     else:
         name = clean_text(card.id, MAX_NAME_CHARS)
-    if not usable(name.split(" (LoRA on ")[0] if card.parent else name):
+    if not usable(name.split(" (LoRA on ")[0] if parent is not None else name):
         digest = hashlib.sha256(card.id.encode("utf-8")).hexdigest()[:8]
         shown = clean_text(card.id, 60)
         name = f"vLLM model {shown}" if shown else f"vLLM model {digest}"
-        if card.parent is not None:
-            name += f" (LoRA on {clean_text(card.parent, 80) or '?'})"
+        if parent is not None:
+            name += f" (LoRA on {clean_text(parent, 80) or '?'})"
     return name
 
 
@@ -155,21 +226,20 @@ def match_row(row: Row, cards: list[vllm.Card]) -> tuple[vllm.Card | None, str]:
     if model_id:
         if model_id in by_id:
             return by_id[model_id], "model_id"
-        by_root = [card for card in cards if card.root is not None and card.root == model_id]
+        by_root = [card for card in cards if card.reference is not None and card.reference == model_id]
         bases = [card for card in by_root if not card.is_adapter]
         if bases:  # aliases of one model share its root: the first is vLLM's primary name
             return bases[0], "model_id = root"
         if len(by_root) == 1:
             return by_root[0], "model_id = root"
         if by_root:
-            return None, ("its model_id is the path of several served adapters ("
-                          + ", ".join(_short(card.id) for card in by_root[:5]) + "): use --map")
+            return None, (f"its model_id is the path of several served adapters "
+                          f"({listing(card.id for card in by_root)}): use --map")
     if served or model_id:
         own = " / ".join(f"{label} {_short(value)!r}" for label, value in
                          (("served_model_name", served), ("model_id", model_id)) if value)
         return None, (f"the server does not serve its {own} (it serves "
-                      + ", ".join(_short(card.id) for card in cards[:5])
-                      + (", ..." if len(cards) > 5 else "") + "); not renamed after another model")
+                      f"{listing(card.id for card in cards)}); not renamed after another model")
     bases = [card for card in cards if not card.is_adapter]
     if len({card.root or card.id for card in bases}) == 1:
         return bases[0], "the server's only base model"
@@ -184,10 +254,16 @@ def _aliases(card: vllm.Card, cards: list[vllm.Card]) -> set[str]:
     return {other.id for other in cards if not other.is_adapter and other.root == card.root}
 
 
-def _fills(row: Row | None, card: vllm.Card, columns: dict[str, Column]) -> dict[str, str]:
+def _fills(row: Row | None, card: vllm.Card, columns: dict[str, Column],
+           endpoint_raw: str | None = None) -> dict[str, str]:
+    """The optional columns to fill (only where they exist, are text and
+    are empty): the served id, an adapter's base, and where the model is
+    served (base_url), so that later passes keep the row current."""
     wanted = {"model_id": card.id, "served_model_name": card.id}
     if card.parent is not None:
         wanted["base_model"] = card.parent
+    if endpoint_raw and row is not None:
+        wanted["base_url"] = endpoint_raw
     fills = {}
     for name, value in wanted.items():
         column = columns.get(name)
@@ -196,37 +272,72 @@ def _fills(row: Row | None, card: vllm.Card, columns: dict[str, Column]) -> dict
     return fills
 
 
+def _mappings(options: Options) -> list[tuple[str, str, str | None]]:
+    return [(item[0], item[1], item[2] if len(item) > 2 else None) for item in options.maps]
+
+
+def _map_source(row: Row, served: str, endpoint: str | None, model: str,
+                results: list[vllm.Result]) -> vllm.Result:
+    """The endpoint whose list holds the id: the one chosen (--assign), else
+    the row's own, else the first (named endpoints come first)."""
+    answered = [r for r in results if r.ok]
+    listing_it = [r for r in answered if any(card.id == served for card in r.cards)
+                  and (endpoint is None or r.endpoint.url == endpoint)]
+    if not listing_it:
+        served_ids = sorted({card.id for r in answered for card in r.cards})
+        failed = [r.endpoint.url for r in results if not r.ok]
+        raise UserError(
+            f"--map {model}={clean_text(served, 80)!r}: no queried endpoint serves that id"
+            + (f" (served: {listing(served_ids, 10)})" if served_ids else "")
+            + (f" (failed: {', '.join(failed)})" if failed else "")
+            + ("" if results else " (no endpoint queried: add --endpoint URL)"),
+            errors.USAGE)
+    return next((r for r in listing_it if r.endpoint.url == row.endpoint_url), listing_it[0])
+
+
 def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
               columns: dict[str, Column]) -> Plan:
     plan = Plan()
     by_id = {row.id: row for row in rows}
     answered = [result for result in results if result.ok]
-    done: set[str] = set()  # rows already planned (mapped or matched)
-    claimed: dict[str, set[str]] = {result.endpoint.url: set() for result in answered}
+    done: set[str] = set()  # rows already planned (mapped, typed or matched)
+    # (endpoint url, served id) -> the rows that claim that served model
+    claims: dict[tuple[str, str], list[tuple[str | None, str | None]]] = {}
 
-    # --map UUID=SERVED_ID: explicit, checked first, overrides the rules.
-    for model, served in options.maps:
+    def claim(result: vllm.Result, card: vllm.Card, model: str | None, name: str | None) -> None:
+        for served in _aliases(card, result.cards):
+            claims.setdefault((result.endpoint.url, served), []).append((model, name))
+
+    # --map UUID=SERVED_ID and --assign picks: explicit, checked first, override the rules.
+    for model, served, endpoint in _mappings(options):
         row = by_id.get(model)
         if row is None:
             raise UserError(f"--map {model}: no llm_models row has this id", errors.USAGE)
-        source = next((r for r in answered for card in r.cards if card.id == served), None)
-        if source is None:
-            served_ids = sorted({card.id for r in answered for card in r.cards})
-            failed = [r.endpoint.url for r in results if not r.ok]
-            raise UserError(
-                f"--map {model}={clean_text(served, 80)!r}: no queried endpoint serves that id"
-                + (f" (served: {', '.join(_short(s) for s in served_ids[:10])})" if served_ids else "")
-                + (f" (failed: {', '.join(failed)})" if failed else "")
-                + ("" if results else " (no endpoint queried: add --endpoint URL)"),
-                errors.USAGE)
+        source = _map_source(row, served, endpoint, model, results)
         card = next(card for card in source.cards if card.id == served)
-        claimed[source.endpoint.url].add(card.id)
+        claim(source, card, row.id, row.name)
         done.add(model)
         if not row.replaceable:
             plan.left_alone.append(f"{model}: has the human name {_show(row.name)!r}; --map ignored "
                                    "(pgmodelnames never replaces a human name; use rename)")
             continue
-        _plan_change(plan, row, card, source, "--map", columns)
+        _plan_change(plan, row, card, source, "--assign" if endpoint else "--map", columns)
+
+    # --assign typed names: human names, written as rename writes them.
+    for model, typed in options.names:
+        row = by_id.get(model)
+        if row is None:
+            raise UserError(f"--assign: no llm_models row has the id {model}", errors.USAGE)
+        done.add(model)
+        if not row.replaceable:
+            plan.left_alone.append(f"{model}: has the human name {_show(row.name)!r}; the typed name is ignored")
+            continue
+        try:
+            name = names.human_name(typed, names.placeholder_name(row.id, row.provider))
+        except names.BadName as exc:
+            raise UserError(f"--assign {model}: {exc}", errors.USAGE) from None
+        plan.changes.append(Change(model=row.id, old_name=row.name, new_name=name, endpoint="", served_id="",
+                                   matched_by="typed name", human=True))
 
     # Rows at each answering endpoint, by the matching rules.
     for result in answered:
@@ -236,33 +347,51 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
                 continue
             card, how = match_row(row, cards)
             if card is not None:  # any row at the endpoint claims its model, human-named or not
-                claimed[url] |= _aliases(card, cards)
+                claim(result, card, row.id, row.name)
             if row.id in done or not row.covered or not row.replaceable:
                 continue
             if card is None:
-                plan.unmatched.append({"model": row.id, "name": row.name, "endpoint": url, "reason": how})
+                plan.unmatched.append({"model": row.id, "name": row.name, "endpoint": url, "reason": how,
+                                       "next_steps": _unmatched_steps(row)})
                 continue
             done.add(row.id)
             _plan_change(plan, row, card, result, how, columns)
 
+    # A row with no endpoint that names a served model (its served_model_name
+    # or model_id) already registers it: that model is claimed everywhere.
+    for row in rows:
+        if row.endpoint_url is None and (_own(row.served_model_name) or _own(row.model_id)):
+            for result in answered:
+                card, _ = match_row(row, result.cards)
+                if card is not None:
+                    claim(result, card, row.id, row.name)
+
     # Served models no row claims: listed, or registered with --register-new.
+    listed: set[tuple[str, str]] = set()
     for result in answered:
         for card in result.cards:
-            if card.id in claimed[result.endpoint.url]:
+            key = (result.endpoint.url, card.id)
+            if key in claims or key in listed:
                 continue
             aliases = _aliases(card, result.cards)
-            claimed[result.endpoint.url] |= aliases
-            entry = {"endpoint": result.endpoint.url, "served_id": card.id, "name": card_name(card),
+            listed |= {(result.endpoint.url, alias) for alias in aliases}  # one entry per model
+            entry = {"endpoint": result.endpoint.url, "served_id": card.id, "name": card_name(card, result.cards),
                      "aliases": [c.id for c in result.cards if c.id in aliases and c.id != card.id]}
             plan.not_registered.append(entry)
             if options.register_new:
                 plan.changes.append(Change(
-                    model=str(uuid.uuid4()), old_name=None, new_name=card_name(card),
+                    model=None, old_name=None, new_name=entry["name"],
                     endpoint=result.endpoint.url, served_id=card.id, matched_by="registered",
                     filled=_fills(None, card, columns), registered=True,
                     base_url=result.endpoint.raw or result.endpoint.url))
+                claim(result, card, None, entry["name"])  # the row this pass adds
 
-    # Placeholders still waiting for a name, with what would resolve them.
+    # Placeholders still waiting for a name, with what a person needs to decide.
+    named_now = {change.model: change.new_name for change in plan.changes if change.model}
+    for key, claimers in claims.items():  # a claiming row shows the name this pass gives it
+        claims[key] = [(model, named_now.get(model, name)) for model, name in claimers]
+    candidates = _candidates(answered, claims)
+    commands = _command_endpoints(results)
     changed = {change.model for change in plan.changes}
     status = {result.endpoint.url: result for result in results}
     reasons = {entry["model"]: entry["reason"] for entry in plan.unmatched}
@@ -270,31 +399,173 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
         if not row.placeholder or not row.covered or row.id in changed or row.id in done:
             continue
         url = row.endpoint_url
-        if not _own(row.base_url):
-            reason = "no endpoint known (its base_url is empty)"
+        if not row.endpoint_raw:
+            kind, reason = "no_endpoint", "no endpoint known: its base_url is empty"
         elif url is None:
-            reason = f"its base_url {vllm.describe_url(row.base_url)!r} is not a usable http(s) URL"
+            kind, reason = "bad_url", f"its base_url {vllm.describe_url(row.base_url)!r} is not a usable http(s) URL"
         elif url in status and not status[url].ok:
-            reason = f"its endpoint {url} failed: {status[url].error}"
+            kind, reason = "endpoint_failed", f"its endpoint {url} failed: {status[url].error}"
+        elif row.id in reasons:
+            kind, reason = "not_matched", reasons[row.id]
         else:
-            reason = reasons.get(row.id, "its endpoint was not queried")
-        here = [i for e in plan.not_registered if e["endpoint"] == url for i in [e["served_id"], *e["aliases"]]]
-        candidates = here or list(dict.fromkeys(i for e in plan.not_registered for i in [e["served_id"], *e["aliases"]]))
-        served = list(dict.fromkeys(card.id for result in answered for card in result.cards
-                                    if url is None or result.endpoint.url == url))
-        plan.unresolved.append({"model": row.id, "name": row.name, "reason": reason,
-                                "candidates": candidates[:10], "served": served[:10]})
+            kind, reason = "not_queried", "its endpoint was not queried"
+        plan.unresolved.append(unresolved_entry(row, kind, reason, url, candidates, commands))
     return plan
 
 
 def _plan_change(plan: Plan, row: Row, card: vllm.Card, result: vllm.Result, how: str,
                  columns: dict[str, Column]) -> None:
-    name = card_name(card)
-    fills = _fills(row, card, columns)
+    name = card_name(card, result.cards)
+    fills = _fills(row, card, columns, result.endpoint.raw or result.endpoint.url)
     if name == row.name and not fills:
         return  # already named: nothing to do
     plan.changes.append(Change(model=row.id, old_name=row.name, new_name=name, endpoint=result.endpoint.url,
                                served_id=card.id, matched_by=how, filled=fills))
+
+
+def _unmatched_steps(row: Row) -> list[str]:
+    """For a row whose own model its server no longer serves (or never did)."""
+    steps = [f"served under another id? pgmodelnames backfill --map {row.id}={SERVED_ID_BLANK}"]
+    if usable(row.name):
+        steps.append(f"retired? keep its name (it is then never listed again): "
+                     f"pgmodelnames rename {row.id} {shell_arg(row.name)}")
+    return steps
+
+
+# ----------------------------------------------------------------- candidates and commands
+
+def _candidates(answered: list[vllm.Result], claims: dict) -> list[Candidate]:
+    """Every served model of the answering endpoints, once per model (aliases
+    under the first served name), in the servers' order, with the rows that
+    claim it (a row --register-new adds in this pass has no id yet: None)."""
+    found = []
+    for result in answered:
+        order = [card.id for card in result.cards]
+        seen: set[str] = set()
+        for card in result.cards:
+            first = primary(card, result.cards)
+            if first.id in seen:
+                continue
+            seen.add(first.id)
+            aliases = tuple(sorted(_aliases(first, result.cards) - {first.id}, key=order.index))
+            claimed: list[tuple[str | None, str | None]] = []
+            for served in (first.id, *aliases):
+                for claimer in claims.get((result.endpoint.url, served), []):
+                    if claimer not in claimed:
+                        claimed.append(claimer)
+            base = None
+            if first.parent is not None:
+                parent = next((c for c in result.cards if c.id == first.parent), None)
+                base = primary(parent, result.cards).id if parent is not None else first.parent
+            found.append(Candidate(result.endpoint.url, result.endpoint.raw or result.endpoint.url,
+                                   result.endpoint.named, first.id, card_name(first, result.cards),
+                                   aliases, base, tuple(claimed)))
+    return found
+
+
+def order_candidates(candidates: list[Candidate], own_endpoint: str | None) -> list[Candidate]:
+    """Those no row claims yet first, then the placeholder's own endpoint's, then the servers' order."""
+    return sorted(candidates, key=lambda c: (bool(c.claimed_by), c.endpoint != own_endpoint))
+
+
+def suggest(candidates: list[Candidate], own_endpoint: str | None) -> Candidate | None:
+    """The likeliest candidate, only where there is exactly one: the one
+    served model (of the placeholder's own endpoint, if it answered) that no
+    row claims yet, or, when every one is claimed, the only one there is."""
+    pool = [c for c in candidates if c.endpoint == own_endpoint] or candidates
+    free = [c for c in pool if not c.claimed_by]
+    if len(free) == 1:
+        return free[0]
+    if not free and len(pool) == 1:
+        return pool[0]
+    return None
+
+
+def shell_arg(value: str) -> str:
+    """A value as one shell word (quoted only when it needs it)."""
+    text = clean_text(value, 200)
+    return shlex.quote(text)
+
+
+def _command_endpoints(results: list[vllm.Result]) -> list[str]:
+    """The --endpoint options the printed commands repeat: the answering
+    endpoints the user named (those from the database are found again)."""
+    named = [f"--endpoint {shell_arg(r.endpoint.raw or r.endpoint.url)}" for r in results if r.endpoint.named and r.ok]
+    if not any(r.ok for r in results):
+        named = [f"--endpoint {ENDPOINT_BLANK}"]
+    return named
+
+
+def unresolved_entry(row: Row, kind: str, reason: str, url: str | None, candidates: list[Candidate],
+                     endpoint_options: list[str]) -> dict:
+    ordered = order_candidates(candidates, url)
+    likeliest = suggest(ordered, url)
+    tail = "".join(f" {option}" for option in endpoint_options)
+    served = shell_arg(likeliest.served_id) if likeliest is not None else SERVED_ID_BLANK
+    return {
+        "model": row.id,
+        "name": row.name,
+        "provider": row.provider,
+        "reason": reason,
+        "kind": kind,
+        "needs_a_person": kind != "endpoint_failed",
+        "endpoint": url,
+        "evidence": None,
+        "candidates": [candidate.as_json(number) for number, candidate in enumerate(ordered, 1)],
+        "suggested": likeliest.served_id if likeliest is not None else None,
+        "commands": {
+            "map": f"pgmodelnames backfill --map {row.id}={served}{tail}",
+            "rename": f"pgmodelnames rename {row.id} {NAME_BLANK}",
+            "assign": f"pgmodelnames backfill --assign{tail}",
+        },
+    }
+
+
+def attach_evidence(unresolved: list[dict], evidence: dict[str, dict]) -> list[dict]:
+    """The entries with their evidence, most messages first (then by id)."""
+    for entry in unresolved:
+        if entry["model"] in evidence:
+            entry["evidence"] = evidence[entry["model"]]
+    unresolved.sort(key=lambda e: (-((e["evidence"] or {}).get("messages") or 0), e["model"]))
+    return unresolved
+
+
+# ----------------------------------------------------------------- --assign answers
+
+@dataclass(frozen=True)
+class Answer:
+    """What a person answered for one placeholder."""
+
+    kind: str  # "pick", "name", "skip", "quit", or "again" (with the problem to show)
+    candidate: dict | None = None
+    name: str | None = None
+    problem: str | None = None
+
+
+def read_answer(text: str, entry: dict) -> Answer:
+    """A number (a candidate), s (skip), q (stop), or a typed name, held to
+    the rules rename holds names to (not blank, no control or invisible
+    characters, not a bare UUID, not its placeholder name)."""
+    candidates = entry["candidates"]
+    word = names.trimmed(text)
+    if word.lower() in ("s", "skip"):
+        return Answer("skip")
+    if word.lower() in ("q", "quit"):
+        return Answer("quit")
+    if not word:
+        return Answer("again", problem="type a number, a name, s to skip or q to stop")
+    if word.isdigit():
+        number = int(word)
+        if 1 <= number <= len(candidates):
+            return Answer("pick", candidate=candidates[number - 1])
+        if not candidates:
+            return Answer("again", problem="there is no served model to choose from: type a name, s or q")
+        return Answer("again", problem=f"no candidate {number}: choose 1 to {len(candidates)}, "
+                                       "or type a name, s or q")
+    try:
+        return Answer("name", name=names.human_name(text, names.placeholder_name(entry["model"], entry["provider"])))
+    except names.BadName as exc:
+        return Answer("again", problem=str(exc))
 
 
 # ----------------------------------------------------------------- what can be stored

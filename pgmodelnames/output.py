@@ -5,15 +5,15 @@ reports to strings; only cli.py (and demo.py) print them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import re
 import time
 from dataclasses import asdict
 from typing import Any, Iterable
 
 from pgmodelnames import errors
 from pgmodelnames.backfill import Report
-from pgmodelnames.matching import Change, _short, _show
+from pgmodelnames.matching import Change, _short, _show, listing
 from pgmodelnames.rename import Renamed
 from pgmodelnames.runner import Migrated, Uninstalled
 
@@ -46,8 +46,14 @@ def table(rows: list[list[str]], indent: str = "  ", sep: str = "  ", header_rul
     return lines
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
 def as_json(document: Any, indent: int | None = 2) -> str:
-    return json.dumps(document, indent=indent, default=str, ensure_ascii=False)
+    return json.dumps(document, indent=indent, default=_json_value, ensure_ascii=False)
 
 
 # ----------------------------------------------------------------- migrations
@@ -141,6 +147,15 @@ def doctor_text(report: dict[str, Any]) -> str:
         for e in u["examples"]:
             lines.append(f"      {e['model_id']}  {e['messages']} message(s)")
 
+    waiting = report.get("placeholders") or []
+    if waiting:
+        lines += ["", f"Placeholders waiting for a name ({len(waiting)}, most messages first)"]
+        lines += placeholders_lines(waiting)
+        asked = report.get("servers") or []
+        lines.append("  servers asked (the base_urls in llm_models, without an API key): "
+                     + (", ".join(f"{s['url']} {'ok' if s['status'] == 'ok' else s['status'].upper()}"
+                                  for s in asked) or "none (no row has a base_url)"))
+
     for title, items in (("Problems", report["problems"]), ("Notes", report["notes"])):
         if items:
             lines += ["", f"{title}"]
@@ -155,13 +170,133 @@ def doctor_text(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------- evidence and candidates
+
+def _when(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _share(share: float) -> str:
+    percent = share * 100
+    return "<1%" if 0 < percent < 1 else f"{percent:.0f}%"
+
+
+def evidence_text(evidence: dict | None) -> str | None:
+    """'42 messages, first 2026-11-02 09:14 UTC, last ..., 3 users, 7
+    conversations, 31% of the last 7 days' messages' (what the app records)."""
+    if evidence is None:
+        return None
+    if not evidence["messages"]:
+        return "no message names it"
+    parts = [_plural(evidence["messages"], "message")]
+    if evidence["first_seen"] is not None:
+        parts.append(f"first {_when(evidence['first_seen'])}, last {_when(evidence['last_seen'])}")
+    if evidence["users"] is not None:
+        parts.append(_plural(evidence["users"], "user"))
+    if evidence["conversations"] is not None:
+        parts.append(_plural(evidence["conversations"], "conversation"))
+    if evidence["recent_days"] is not None:
+        days = evidence["recent_days"]
+        if not evidence["recent_messages"]:
+            parts.append(f"none in the last {days} days")
+        else:
+            parts.append(f"{_share(evidence['recent_share'] or 0)} of the last {days} days' messages")
+    return ", ".join(parts)
+
+
+def _claim_text(candidate: dict) -> str:
+    claimed = candidate["claimed_by"]
+    if not claimed:
+        return "no row yet"
+    model, name = claimed[0]["model"], claimed[0]["name"]
+    first = f"row {model[:8]} {_short(name, 40)!r}" if model else "new row (--register-new)"
+    return first + (f" and {len(claimed) - 1} more" if len(claimed) > 1 else "")
+
+
+def candidate_rows(candidates: list[dict]) -> list[list[str]]:
+    rows = []
+    for c in candidates:
+        if c["base"] is not None:
+            kind = f"LoRA adapter on {_short(c['base'], 40)}"
+        else:
+            kind = "base model" + (f", also served as {listing(c['aliases'], 3, 40)}" if c["aliases"] else "")
+        rows.append([f"{c['number']}.", _short(c["served_id"], 60), kind, c["endpoint"], _claim_text(c)])
+    return rows
+
+
+def placeholder_lines(entry: dict, max_candidates: int | None = 10, indent: str = "  ",
+                      same_as_above: bool = False) -> list[str]:
+    """One placeholder a person must name: why, the evidence, the candidates
+    (those no row claims first; "the same as above" when the previous
+    placeholder listed the very same), the ready-to-run commands."""
+    lines = [f"{indent}{entry['model']}  {_show(entry['name'])!r}: {entry['reason']}"]
+    more = indent + "    "
+    seen = evidence_text(entry["evidence"])
+    if seen:
+        lines.append(f"{more}seen in: {seen}")
+    candidates = entry["candidates"]
+    if candidates and same_as_above:
+        lines.append(f"{more}candidates: the same {len(candidates)} as above")
+    elif candidates:
+        free = sum(1 for c in candidates if not c["claimed_by"])
+        lines.append(f"{more}candidates, the served models ({free} with no row yet):")
+        shown = candidates if max_candidates is None else candidates[:max_candidates]
+        lines += table(candidate_rows(shown), indent=more + "  ")
+        if len(shown) < len(candidates):
+            lines.append(f"{more}  and {len(candidates) - len(shown)} more (--json lists them all)")
+    else:
+        lines.append(f"{more}candidates: none (no server answered: name the one that serves it with --endpoint URL)")
+    commands = entry["commands"]
+    if entry["suggested"] is None and candidates:
+        lines.append(f"{more}name it after one:  {commands['map']}   (put the served id in place of SERVED_ID)")
+    else:
+        lines.append(f"{more}name it after one:  {commands['map']}")
+    lines.append(f"{more}or name it by hand: {commands['rename']}")
+    return lines
+
+
+def placeholders_lines(entries: list[dict], indent: str = "  ") -> list[str]:
+    lines, previous = [], None
+    for entry in entries:
+        lines += placeholder_lines(entry, indent=indent, same_as_above=entry["candidates"] == previous)
+        previous = entry["candidates"]
+    return lines
+
+
+def new_placeholder_line(entry: dict) -> str:
+    """--watch: a placeholder that appeared, on one line."""
+    seen = evidence_text(entry["evidence"]) or "no evidence read"
+    return (f"{time.strftime('%Y-%m-%d %H:%M:%S')} new placeholder {entry['model']} {_show(entry['name'])!r}: "
+            f"{seen}; {entry['reason']}; to name it: {entry['commands']['map']}")
+
+
 # ----------------------------------------------------------------- backfill
 
-def backfill_json(report: Report) -> dict:
+# Every --json document of backfill has these keys (also every line of --watch --json).
+BACKFILL_JSON_KEYS = ("event", "at", "dry_run", "endpoints", "changes", "registered", "not_registered", "unmatched",
+                      "unresolved_placeholders", "left_alone", "nothing_to_do", "exit_code", "placeholder")
+
+
+def backfill_json(report: Report, event: str = "pass", endpoints: list[dict] | None = None,
+                  placeholder: dict | None = None) -> dict:
+    """The report as one JSON document. event: "pass" (a whole pass),
+    "changes" (--watch, a later pass: only what changed), "placeholder"
+    (--watch: a new placeholder that needs a person, in placeholder; the
+    lists are then empty)."""
     changes = [_change_json(change) for change in report.applied]
-    return {
+    document = {
+        "event": event,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "dry_run": report.dry_run,
-        "endpoints": report.endpoints,
+        "endpoints": report.endpoints if endpoints is None else endpoints,
         "changes": [c for c in changes if not c["registered"]],
         "registered": [c for c in changes if c["registered"]],
         "not_registered": _still_unregistered(report),
@@ -170,7 +305,14 @@ def backfill_json(report: Report) -> dict:
         "left_alone": report.plan.left_alone,
         "nothing_to_do": not report.applied,
         "exit_code": report.exit_code,
+        "placeholder": placeholder,
     }
+    if event == "placeholder":
+        for key in ("endpoints", "changes", "registered", "not_registered", "unmatched",
+                    "unresolved_placeholders", "left_alone"):
+            document[key] = []
+    assert tuple(document) == BACKFILL_JSON_KEYS
+    return document
 
 
 def _still_unregistered(report: Report) -> list[dict]:
@@ -185,49 +327,100 @@ def _change_json(change: Change) -> dict:
 
 
 def _endpoint_lines(entries: Iterable[dict]) -> list[str]:
-    lines = []
+    entries = list(entries)
+    rows = []
     for entry in entries:
         if entry["status"] == "ok":
-            names = ", ".join(_short(m["name"], 50) for m in entry["models"][:6])
-            more = f", ... ({len(entry['models'])} in all)" if len(entry["models"]) > 6 else ""
-            detail = f"{len(entry['models'])} model{'s' if len(entry['models']) != 1 else ''}: {names}{more}"
+            detail = (f"{_plural(len(entry['models']), 'model')}: "
+                      f"{listing(_served_names(entry['models']), 5, 60)}")
         else:
             detail = entry["error"]
-        lines.append([entry["status"].upper() if entry["status"] != "ok" else "ok", entry["url"],
-                      f"[{entry['source']}]", detail])
-    out = table(lines) if lines else []
+        rows.append([entry["status"].upper() if entry["status"] != "ok" else "ok", entry["url"],
+                     f"[{entry['source']}]", detail])
+    out = table(rows) if rows else []
     for entry in entries:
         out += [f"  note: {entry['url']}: {notice}" for notice in entry["notices"]]
+        if entry.get("fix"):
+            out.append(f"  fix: {entry['url']}: {entry['fix']}")
     return out
 
 
-def _change_lines(changes: list[Change], registered: bool) -> list[str]:
-    header = ["MODEL", "NEW NAME", "ENDPOINT", "HOW"] if registered else \
-        ["MODEL", "OLD NAME", "", "NEW NAME", "ENDPOINT", "MATCHED BY"]
-    rows = [header]
-    for change in changes:
-        filled = f" (fills {', '.join(change.filled)})" if change.filled and not registered else ""
-        if registered:
-            rows.append([change.model, _short(change.new_name), change.endpoint, "registered"])
-        else:
+def _served_names(models: list[dict]) -> list[str]:
+    """Each served model by its name; a second served name of a model as "alias (= first name)"."""
+    ids = {m["id"] for m in models}
+    return [f"{m['id']} (= {m['name']})" if m["parent"] is None and m["name"] != m["id"] and m["name"] in ids
+            else m["name"] for m in models]
+
+
+def _change_lines(changes: list[Change], kind: str) -> list[str]:
+    if kind == "registered":
+        rows = [["MODEL", "NEW NAME", "ENDPOINT", "HOW"]]
+        rows += [[change.model or "(new)", _short(change.new_name), change.endpoint, "registered"]
+                 for change in changes]
+    elif kind == "filled":
+        rows = [["MODEL", "NAME (unchanged)", "ENDPOINT", "FILLS"]]
+        rows += [[change.model, _short(change.new_name), change.endpoint, ", ".join(change.filled)]
+                 for change in changes]
+    elif kind == "typed":
+        rows = [["MODEL", "OLD NAME", "", "NEW NAME"]]
+        rows += [[change.model, _show(change.old_name), "->", repr(_short(change.new_name))] for change in changes]
+    else:
+        rows = [["MODEL", "OLD NAME", "", "NEW NAME", "ENDPOINT", "MATCHED BY"]]
+        for change in changes:
+            filled = f" (fills {', '.join(change.filled)})" if change.filled else ""
             rows.append([change.model, _show(change.old_name), "->", _short(change.new_name), change.endpoint,
                          change.matched_by + filled])
     return table(rows)
 
 
-def _applied_lines(report: Report) -> list[str]:
-    """The models named and registered by a pass (or that a dry run would)."""
+def applied_lines(report: Report) -> list[str]:
+    """The models named, completed, registered and renamed by a pass (or that a dry run would)."""
     would = report.dry_run
-    renames = [c for c in report.applied if not c.registered]
-    registered = [c for c in report.applied if c.registered]
+    groups = {"named": [], "filled": [], "registered": [], "typed": []}
+    for change in report.applied:
+        if change.registered:
+            groups["registered"].append(change)
+        elif change.human:
+            groups["typed"].append(change)
+        elif change.old_name == change.new_name:
+            groups["filled"].append(change)
+        else:
+            groups["named"].append(change)
     lines = []
-    if renames:
-        lines.append(f"{'would name' if would else 'named'} {len(renames)} model{'s' if len(renames) != 1 else ''}:")
-        lines += _change_lines(renames, registered=False)
-    if registered:
-        lines.append(f"{'would register' if would else 'registered'} {len(registered)} served "
-                     f"model{'s' if len(registered) != 1 else ''} (--register-new):")
-        lines += _change_lines(registered, registered=True)
+    if groups["named"]:
+        lines.append(f"{'would name' if would else 'named'} {_plural(len(groups['named']), 'model')}:")
+        lines += _change_lines(groups["named"], "named")
+    if groups["filled"]:
+        lines.append(f"{'would complete' if would else 'completed'} {_plural(len(groups['filled']), 'model')} "
+                     "(the name was already right; empty columns filled):")
+        lines += _change_lines(groups["filled"], "filled")
+    if groups["registered"]:
+        lines.append(f"{'would register' if would else 'registered'} "
+                     f"{_plural(len(groups['registered']), 'served model')} (--register-new):")
+        lines += _change_lines(groups["registered"], "registered")
+    if groups["typed"]:
+        lines.append(f"{'would rename' if would else 'renamed'} {_plural(len(groups['typed']), 'model')} "
+                     "by hand (human names, as rename writes them):")
+        lines += _change_lines(groups["typed"], "typed")
+    return lines
+
+
+def _summary_lines(report: Report) -> list[str]:
+    named_failed = [e for e in report.endpoints if e["fails_run"]]
+    found_failed = [e for e in report.endpoints if e["status"] == "failed" and not e["fails_run"]]
+    lines = []
+    if not report.applied:
+        if named_failed or found_failed:
+            lines.append("nothing changed: the models of the servers that answered already have their names")
+        else:
+            lines.append("nothing to do: every model that can be matched already has its name")
+    if found_failed:
+        lines.append(f"{_plural(len(found_failed), 'endpoint')} found in the database failed (see fix above); "
+                     "it does not change the exit code")
+    if named_failed:
+        lines.append(f"{_plural(len(named_failed), 'endpoint')} failed (named with --endpoint)"
+                     + ("" if report.dry_run else "; the answers of the others were applied")
+                     + f" (exit code {errors.ENDPOINT_FAILED})")
     return lines
 
 
@@ -237,50 +430,29 @@ def backfill_text(report: Report) -> str:
         lines.append("dry run: nothing is changed")
     lines.append("endpoints:")
     lines += _endpoint_lines(report.endpoints) or ["  none: pass --endpoint URL, or set base_url on your vLLM rows"]
-    lines += _applied_lines(report)
+    lines += applied_lines(report)
     unregistered = _still_unregistered(report)
     if unregistered:
         lines.append("served but not registered (no llm_models row; add them with --register-new):")
         lines += table([[e["endpoint"], _short(e["served_id"]), f"would be named {_short(e['name'])!r}"
-                          + (f" (also served as {', '.join(_short(a, 40) for a in e['aliases'])})"
-                             if e["aliases"] else "")]
+                          + (f" (also served as {listing(e['aliases'], 5, 40)})" if e["aliases"] else "")]
                          for e in unregistered])
     unresolved = {entry["model"] for entry in plan.unresolved}
     unmatched = [entry for entry in plan.unmatched if entry["model"] not in unresolved]  # those come below
     if unmatched:
         lines.append("not matched (names left as they are):")
-        lines += [f"  {e['model']}  {_show(e['name'])!r}: {e['reason']}" for e in unmatched]
+        for e in unmatched:
+            lines.append(f"  {e['model']}  {_show(e['name'])!r}: {e['reason']}")
+            lines += [f"      {step}" for step in e.get("next_steps", [])]
     if plan.unresolved:
-        lines.append(f"unresolved placeholders ({len(plan.unresolved)}):")
-        for entry in plan.unresolved:
-            lines.append(f"  {entry['model']}  {_show(entry['name'])!r}: {entry['reason']}")
-            if entry["candidates"]:
-                shown = ", ".join(_short(c, 40) for c in entry["candidates"][:5])
-                lines.append(f"      served models not yet matched: {shown}")
-                lines.append(f"      to name it after one: pgmodelnames backfill --map "
-                             f"{entry['model']}={_arg(entry['candidates'][0])}")
-            elif entry["served"]:
-                shown = ", ".join(_short(c, 40) for c in entry["served"][:5])
-                lines.append(f"      every served model already has a row ({shown}); if it is one of them: "
-                             f"pgmodelnames backfill --map {entry['model']}={_arg(entry['served'][0])}")
-            else:
-                lines.append("      no server answered for it: name its server with --endpoint URL, "
-                             "or give it a name with `pgmodelnames rename`")
+        lines.append(f"unresolved placeholders ({len(plan.unresolved)}), most messages first:")
+        lines += placeholders_lines(plan.unresolved)
+        lines.append(f"  to go through them one by one: {plan.unresolved[0]['commands']['assign']}")
     if plan.left_alone:
         lines.append("left alone:")
         lines += [f"  {item}" for item in plan.left_alone]
-    if not report.applied:
-        lines.append("nothing to do: every model that can be matched already has its name")
-    if report.exit_code == errors.ENDPOINT_FAILED:
-        failed = sum(1 for e in report.endpoints if e["status"] == "failed")
-        lines.append(f"{failed} endpoint{'s' if failed != 1 else ''} failed"
-                     + ("" if report.dry_run else "; the answers of the others were applied") + " (exit code 6)")
+    lines += _summary_lines(report)
     return "\n".join(lines)
-
-
-def _arg(value: str) -> str:
-    text = _short(value, 80)
-    return text if re.fullmatch(r"[\w./:@+-]+", text) else "'" + text.replace("'", "'\\''") + "'"
 
 
 def backfill_changes(report: Report, moved: list[dict], as_json: bool) -> str | None:
@@ -289,12 +461,65 @@ def backfill_changes(report: Report, moved: list[dict], as_json: bool) -> str | 
     if not report.applied and not moved:
         return None
     if as_json:
-        document = backfill_json(report)
-        document["endpoints"] = moved
-        document["at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        return json.dumps(document, ensure_ascii=False)
+        return as_json_line(backfill_json(report, "changes", endpoints=moved))
     lines = [time.strftime("%Y-%m-%d %H:%M:%S")]
     if moved:
         lines += _endpoint_lines(moved)
-    lines += _applied_lines(report)
+    lines += applied_lines(report)
+    return "\n".join(lines)
+
+
+def new_placeholder(report: Report, entry: dict, as_json: bool) -> str:
+    """--watch: a new placeholder that needs a person, reported at once."""
+    if as_json:
+        return as_json_line(backfill_json(report, "placeholder", placeholder=entry))
+    return new_placeholder_line(entry)
+
+
+def as_json_line(document: dict) -> str:
+    return as_json(document, indent=None)
+
+
+# ----------------------------------------------------------------- --assign
+
+ASSIGN_PROMPT = "  number, name, s to skip, q to stop> "
+CONFIRM_PROMPT = "apply these changes in one transaction? [y/N] "
+
+
+def assign_intro(report: Report) -> str:
+    lines = ["endpoints:"]
+    lines += _endpoint_lines(report.endpoints) or ["  none: pass --endpoint URL to choose among its served models"]
+    todo = report.plan.unresolved
+    if todo:
+        lines.append(f"{_plural(len(todo), 'placeholder')} to name, most messages first. For each, answer with "
+                     "the number of a served model, or type a name (a human name, kept as rename keeps it), "
+                     "s to skip it, q to stop asking. Nothing is written before you confirm.")
+    else:
+        lines.append("no placeholder waits for a person")
+    return "\n".join(lines)
+
+
+def assign_card(entry: dict, index: int, total: int) -> str:
+    lines = [f"[{index}/{total}] {entry['model']}  {_show(entry['name'])!r}: {entry['reason']}"]
+    seen = evidence_text(entry["evidence"])
+    if seen:
+        lines.append(f"      seen in: {seen}")
+    if entry["candidates"]:
+        lines += table(candidate_rows(entry["candidates"]), indent="      ")
+        if entry["suggested"] is not None:
+            number = next(c["number"] for c in entry["candidates"] if c["served_id"] == entry["suggested"])
+            lines.append(f"      likeliest: {number} (the only served model that has no row yet)"
+                         if not entry["candidates"][number - 1]["claimed_by"]
+                         else f"      likeliest: {number} (the only served model)")
+    else:
+        lines.append("      no served model to choose from (no server answered): type a name, s or q")
+    return "\n".join(lines)
+
+
+def assign_plan(report: Report) -> str:
+    lines = ["plan:"]
+    lines += applied_lines(report) or ["  nothing to change"]
+    if report.plan.left_alone:
+        lines.append("left alone:")
+        lines += [f"  {item}" for item in report.plan.left_alone]
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from pgmodelnames import __version__
+from pgmodelnames.errors import one_line
 from pgmodelnames.names import clean_text
 
 MODELS_PATH = "/v1/models"  # exactly: vLLM answers /v1/models/ with a 307 redirect
@@ -55,6 +56,20 @@ class Card:
     @property
     def is_adapter(self) -> bool:
         return self.parent is not None
+
+    @property
+    def reference(self) -> str | None:
+        """What the model was started from, to match an llm_models.model_id
+        against: vLLM's root (the --model path), else an owned_by that names
+        a model rather than an owner (TGI sends its --model-id there, e.g.
+        "meta-llama/Llama-3.1-8B-Instruct"; owners such as "vllm",
+        "openai" or "library" have no slash). None when the server says
+        nothing beyond the id."""
+        if self.root is not None:
+            return self.root
+        if self.owned_by is not None and "/" in self.owned_by:
+            return self.owned_by
+        return None
 
 
 @dataclass
@@ -238,7 +253,7 @@ def _error_detail(response: httpx.Response) -> str:
     message = error.get("message") if isinstance(error, dict) else error
     if not isinstance(message, str) or not message.strip():
         return ""
-    return ": " + clean_text(message, 160)
+    return ": " + clean_text(one_line(message), 160)
 
 
 def _connect_reason(exc: BaseException) -> str:
@@ -265,7 +280,10 @@ def _connect_reason(exc: BaseException) -> str:
 def parse_models(body: bytes) -> list[Card]:
     """{"object": "list", "data": [card, ...]} -> cards in the server's order,
     one per id. vLLM sends every field; other OpenAI-compatible servers
-    (LiteLLM, llama.cpp, Ollama, TGI...) may send little beyond "id"."""
+    differ: SGLang's root is the served name itself (not a weights path),
+    TGI sends its model id as owned_by (and older TGI the one card without
+    the list around it), LiteLLM, llama.cpp and Ollama little beyond "id"
+    (root and parent missing). Missing fields stay None."""
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -273,6 +291,8 @@ def parse_models(body: bytes) -> list[Card]:
     shape = 'expected {"object": "list", "data": [...]}'
     if not isinstance(doc, dict):
         raise FetchError(f"the answer is JSON of the wrong shape: a {_json_type(doc)}, {shape}")
+    if doc.get("object") == "model" and "data" not in doc:
+        doc = {"object": "list", "data": [doc]}  # older TGI: the one model card itself, not a list
     if "object" in doc and doc["object"] != "list":
         raise FetchError(f'the answer is JSON of the wrong shape: "object" is not "list", {shape}')
     data = doc.get("data")

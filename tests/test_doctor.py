@@ -83,14 +83,18 @@ def test_problems_before_and_after_upgrade(app_db):
     app_db.upgrade()
     code, report = doctor_json(app_db)
     assert code == errors.PROBLEMS_FOUND
-    # Everything is readable now; three placeholders wait for a real name.
-    assert codes(report) == {"placeholders"}
+    # Everything is readable now; three placeholders wait for a real name, and no server is
+    # known for any of them: a backfill cannot help, a person must say which model each is.
+    assert codes(report) == {"placeholders_need_a_person"}
     states = {(m["provider"], m["state"]): m["models"] for m in report["models"]}
     assert states == {("vllm", "placeholder"): 3}
     assert report["unknown_model_ids"] == []
     steps = report["problems"][0]["next_steps"]
-    assert any(s.startswith("pgmodelnames backfill --endpoint") for s in steps)
-    assert any(s.startswith("pgmodelnames rename ") for s in steps)
+    assert steps[0].startswith("pgmodelnames backfill --assign --endpoint http://VLLM_HOST:8000")
+    assert f"pgmodelnames backfill --map {ORPHAN}=SERVED_ID --endpoint http://VLLM_HOST:8000" in steps
+    assert any(s.startswith("or by hand: pgmodelnames rename ") for s in steps)
+    assert [p["model"] for p in report["placeholders"]][0] == ORPHAN  # most messages first
+    assert report["placeholders"][0]["evidence"]["messages"] == 5
 
     assert app_db.cli("rename", ORPHAN, "Llama 3.1 8B").code == 0
     assert app_db.cli("rename", BLANK, "Qwen 2.5 7B").code == 0
@@ -115,7 +119,7 @@ def test_disabled_placeholder_trigger(installed_db):
     installed_db.execute("ALTER TABLE messages ENABLE TRIGGER zz_pgmodelnames_placeholder")
     assert installed_db.cli("upgrade", "--providers", "vllm").code == 0
     code, report = doctor_json(installed_db)
-    assert codes(report) == {"placeholders"}
+    assert codes(report) == {"placeholders_need_a_person"}  # known only from messages
 
 
 def test_disabled_guard_trigger(installed_minimal):

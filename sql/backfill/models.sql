@@ -10,6 +10,9 @@
 --                or exactly its placeholder name). Anything else is a human
 --                name: backfill never touches that row.
 --   placeholder: still named like a placeholder (listed when unresolved).
+--   recorded_endpoint: the endpoint backfill (or --map) took the row's
+--                machine name from; it stands in for an empty base_url, so
+--                the row stays matched (and current) there.
 -- The bookkeeping has row-level security and no policy: run backfill as the
 -- owner of the pgmodelnames schema (or a superuser); another role would see
 -- every name as human and change nothing.
@@ -24,6 +27,9 @@ SELECT l.id::text AS id,
        to_jsonb(l) ->> 'base_model' AS base_model,
        pgmodelnames.is_replaceable_name(l.id, l.name, l.provider) AS replaceable,
        (NOT pgmodelnames.is_usable_name(l.name)
-        OR pgmodelnames.trimmed(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)) AS placeholder
+        OR pgmodelnames.trimmed(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)) AS placeholder,
+       mn.endpoint AS recorded_endpoint
   FROM @app_schema@.llm_models AS l
+  LEFT JOIN pgmodelnames.machine_names AS mn
+         ON mn.model_uuid = l.id AND mn.source = 'server' AND mn.name = l.name
  ORDER BY l.id;
