@@ -75,6 +75,7 @@ class Row:
     replaceable: bool  # missing or machine name: backfill may write it
     placeholder: bool  # still named like a placeholder (or nameless)
     recorded_endpoint: str | None = None  # where its machine name came from (backfill, --map)
+    placeholder_name: str | None = None  # as pgmodelnames.placeholder_name() spells it for this row
 
     @property
     def endpoint_raw(self) -> str | None:
@@ -333,7 +334,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
             plan.left_alone.append(f"{model}: has the human name {_show(row.name)!r}; the typed name is ignored")
             continue
         try:
-            name = names.human_name(typed, names.placeholder_name(row.id, row.provider))
+            name = names.human_name(typed, row.placeholder_name)
         except names.BadName as exc:
             raise UserError(f"--assign {model}: {exc}", errors.USAGE) from None
         plan.changes.append(Change(model=row.id, old_name=row.name, new_name=name, endpoint="", served_id="",
@@ -506,6 +507,7 @@ def unresolved_entry(row: Row, kind: str, reason: str, url: str | None, candidat
         "model": row.id,
         "name": row.name,
         "provider": row.provider,
+        "placeholder_name": row.placeholder_name,
         "reason": reason,
         "kind": kind,
         "needs_a_person": kind != "endpoint_failed",
@@ -563,7 +565,7 @@ def read_answer(text: str, entry: dict) -> Answer:
         return Answer("again", problem=f"no candidate {number}: choose 1 to {len(candidates)}, "
                                        "or type a name, s or q")
     try:
-        return Answer("name", name=names.human_name(text, names.placeholder_name(entry["model"], entry["provider"])))
+        return Answer("name", name=names.human_name(text, entry.get("placeholder_name")))
     except names.BadName as exc:
         return Answer("again", problem=str(exc))
 

@@ -31,8 +31,9 @@ def answered(url: str, found: list[vllm.Card], named: bool = False) -> vllm.Resu
 def row(model: str, name: str | None = None, base_url: str | None = None, model_id: str | None = None,
         served: str | None = None, placeholder: bool = False, recorded: str | None = None) -> Row:
     name = name if name is not None else (f"Unknown vllm model {model[:8]}" if placeholder else None)
+    # placeholder_name as pgmodelnames.placeholder_name() computes it for provider vllm (models.sql reads it)
     return Row(model, name, "vllm", True, base_url, model_id, served, None, True, placeholder or name is None,
-               recorded)
+               recorded, f"Unknown vllm model {model[:8]}")
 
 
 def placeholder(model: str = PLACEHOLDER) -> Row:
@@ -248,7 +249,7 @@ def test_root_equal_to_id_or_missing_never_merges_two_models(listed):
 
 # ----------------------------------------------------------------- --assign answers
 
-ENTRY = {"model": PLACEHOLDER, "provider": "vllm",
+ENTRY = {"model": PLACEHOLDER, "provider": "vllm", "placeholder_name": f"Unknown vllm model {PLACEHOLDER[:8]}",
          "candidates": [{"number": 1, "served_id": "tiny-llama"}, {"number": 2, "served_id": "my-adapter"}]}
 
 

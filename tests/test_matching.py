@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 
 import pytest
 
@@ -187,7 +186,7 @@ def test_map_names_a_row_after_the_served_model_it_names_overriding_the_rules():
     plan = matching.make_plan([row(A, model_id="tiny-llama")], [answer(B2)], Options(maps=((A, "tiny-alias"),)),
                               COLUMNS)
     assert [(c.model, c.new_name, c.served_id, c.matched_by, c.filled) for c in plan.changes] == \
-        [(A, "tiny-alias", "tiny-alias", "--map", {"served_model_name": "tiny-alias"})]
+        [(A, "tiny-llama", "tiny-alias", "--map", {"served_model_name": "tiny-alias"})]  # aliases: the first name
     assert plan.not_registered == [] and plan.unmatched == [] and plan.unresolved == []
 
 
@@ -237,6 +236,10 @@ def test_an_adapter_match_fills_base_model_with_its_parent():
 
 # ----------------------------------------------------------------- make_plan: served models no row claims
 
+C2_NAMES = {"tiny-llama": "tiny-llama", "my-adapter": "my-adapter (LoRA on tiny-llama)",
+            "json-adapter": "json-adapter (LoRA on tiny-llama)", "json-badbase": "json-badbase (LoRA on tiny-llama)"}
+
+
 @pytest.mark.parametrize("rows, register_new, listed", [
     pytest.param([], False, [("tiny-llama", ["tiny-alias"]), ("my-adapter", []), ("json-adapter", []),
                              ("json-badbase", [])], id="each-alias-group-once"),
@@ -255,8 +258,8 @@ def test_an_adapter_match_fills_base_model_with_its_parent():
 def test_unclaimed_models_are_listed_once_per_alias_group(rows, register_new, listed):
     plan = matching.make_plan(rows, [answer(C2)], Options(register_new=register_new), COLUMNS)
     assert [(e["served_id"], e["aliases"]) for e in plan.not_registered] == listed
-    assert all(e["endpoint"] == URL and e["name"] == matching.card_name(next(c for c in C2 if c.id == e["served_id"]))
-               for e in plan.not_registered)
+    # An adapter on an alias is named after the model's first served name (aliases rule).
+    assert all(e["endpoint"] == URL and e["name"] == C2_NAMES[e["served_id"]] for e in plan.not_registered)
     registered = [c for c in plan.changes if c.registered]
     if not register_new:
         assert registered == []
@@ -265,12 +268,12 @@ def test_unclaimed_models_are_listed_once_per_alias_group(rows, register_new, li
         ("tiny-llama", "tiny-llama", "registered", URL, {"model_id": "tiny-llama", "served_model_name": "tiny-llama"}),
         ("my-adapter", "my-adapter (LoRA on tiny-llama)", "registered", URL,
          {"model_id": "my-adapter", "served_model_name": "my-adapter", "base_model": "tiny-llama"}),
-        ("json-adapter", "json-adapter (LoRA on tiny-alias)", "registered", URL,
+        ("json-adapter", "json-adapter (LoRA on tiny-llama)", "registered", URL,
          {"model_id": "json-adapter", "served_model_name": "json-adapter", "base_model": "tiny-alias"}),
         ("json-badbase", "json-badbase (LoRA on tiny-llama)", "registered", URL,
          {"model_id": "json-badbase", "served_model_name": "json-badbase", "base_model": "tiny-llama"}),
     ]
-    assert len({uuid.UUID(c.model) for c in registered}) == 4
+    assert {c.model for c in registered} == {None}  # "(new)": the id is chosen when the row is inserted
 
 
 def test_ids_without_a_root_are_each_their_own_model():
@@ -281,27 +284,28 @@ def test_ids_without_a_root_are_each_their_own_model():
 
 # ----------------------------------------------------------------- make_plan: placeholders left unresolved
 
-@pytest.mark.parametrize("model, results, reason, candidates, served", [
+@pytest.mark.parametrize("model, results, reason, kind, candidates, suggested", [
     pytest.param(row(A), [answer(TWO_MODELS), answer(B2, OTHER)],
                  "it has no model_id or served_model_name, and the server serves 2 base models "
-                 "(cannot tell which): use --map", ["tiny-llama", "qwen-7b"], ["tiny-llama", "qwen-7b"],
-                 id="not-guessed-candidates-of-its-endpoint-only"),
+                 "(cannot tell which): use --map", "not_matched", ["tiny-llama", "qwen-7b", "tiny-llama"], None,
+                 id="not-guessed-its-endpoint-first-then-the-others"),
     pytest.param(row(A, base_url=""), [answer(B2), answer(TWO_MODELS, OTHER)],
-                 "no endpoint known (its base_url is empty)", ["tiny-llama", "tiny-alias", "qwen-7b"],
-                 ["tiny-llama", "tiny-alias", "qwen-7b"], id="no-base_url-candidates-of-every-endpoint"),
+                 "no endpoint known: its base_url is empty", "no_endpoint", ["tiny-llama", "tiny-llama", "qwen-7b"],
+                 None, id="no-base_url-candidates-of-every-endpoint"),
     pytest.param(row(A, base_url="ftp://gpu1/v1"), [answer(B1)],
-                 "its base_url 'ftp://gpu1/v1' is not a usable http(s) URL", ["tiny-llama"], ["tiny-llama"],
-                 id="unusable-base_url"),
+                 "its base_url 'ftp://gpu1/v1' is not a usable http(s) URL", "bad_url", ["tiny-llama"], "tiny-llama",
+                 id="unusable-base_url-one-likeliest"),
     pytest.param(row(A), [failure()], f"its endpoint {URL} failed: connection refused: nothing listens on that "
-                 "host and port", [], [], id="endpoint-failed"),
-    pytest.param(row(A, base_url=OTHER), [answer(B1)], "its endpoint was not queried", ["tiny-llama"], [],
-                 id="endpoint-not-queried"),
+                 "host and port", "endpoint_failed", [], None, id="endpoint-failed"),
+    pytest.param(row(A, base_url=OTHER), [answer(B1)], "its endpoint was not queried", "not_queried",
+                 ["tiny-llama"], "tiny-llama", id="endpoint-not-queried"),
 ])
-def test_unresolved_placeholders_say_why_with_their_candidates(model, results, reason, candidates, served):
+def test_unresolved_placeholders_say_why_with_their_candidates(model, results, reason, kind, candidates, suggested):
     plan = matching.make_plan([model], results, Options(), COLUMNS)
     assert [c for c in plan.changes if not c.registered] == []
-    assert plan.unresolved == [{"model": A, "name": None, "reason": reason, "candidates": candidates,
-                                "served": served}]
+    assert [(u["model"], u["reason"], u["kind"], [c["served_id"] for c in u["candidates"]], u["suggested"])
+            for u in plan.unresolved] == [(A, reason, kind, candidates, suggested)]
+    assert plan.unresolved[0]["needs_a_person"] is (kind != "endpoint_failed")
 
 
 def test_only_placeholders_are_listed_unresolved():

@@ -28,7 +28,9 @@ SELECT l.id::text AS id,
        pgmodelnames.is_replaceable_name(l.id, l.name, l.provider) AS replaceable,
        (NOT pgmodelnames.is_usable_name(l.name)
         OR pgmodelnames.trimmed(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)) AS placeholder,
-       mn.endpoint AS recorded_endpoint
+       mn.endpoint AS recorded_endpoint,
+       -- the name a typed name may not be (it would read as "no real name yet")
+       pgmodelnames.placeholder_name(l.id, l.provider) AS placeholder_name
   FROM @app_schema@.llm_models AS l
   LEFT JOIN pgmodelnames.machine_names AS mn
          ON mn.model_uuid = l.id AND mn.source = 'server' AND mn.name = l.name
