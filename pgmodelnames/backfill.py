@@ -24,8 +24,9 @@ from pgmodelnames import db, errors, evidence, rename, sqlfiles, vllm
 from pgmodelnames.config import Settings
 from pgmodelnames.errors import UserError
 from pgmodelnames.names import clean_text
-from pgmodelnames.matching import (REGISTER_PROVIDER, Change, Column, Options, Plan, Row, _own, _show,
-                                   attach_evidence, card_name, make_plan, screen)
+from pgmodelnames.candidates import attach_evidence
+from pgmodelnames.matching import REGISTER_PROVIDER, Change, Column, Options, Plan, Row, make_plan
+from pgmodelnames.served_models import _own, _show, card_name, screen
 
 SOURCE_NAMED = "--endpoint"
 SOURCE_BASE_URL = "llm_models.base_url"

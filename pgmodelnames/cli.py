@@ -18,6 +18,7 @@ import sys
 import threading
 import uuid
 
+from pgmodelnames import candidates
 from pgmodelnames import __version__, config, errors, output
 from pgmodelnames.errors import UserError
 
@@ -195,7 +196,7 @@ def assign(face: Face, settings: config.Settings, options) -> int:
     models; then the plan, a confirmation, and one transaction (as --map).
     The servers are asked once: the choices are applied to the answers the
     person saw."""
-    from pgmodelnames import backfill, matching
+    from pgmodelnames import backfill
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("--assign asks questions and needs a terminal; without one, run "
@@ -211,7 +212,7 @@ def assign(face: Face, settings: config.Settings, options) -> int:
         answer = None
         while answer is None:
             text = _ask(output.ASSIGN_PROMPT)
-            answer = matching.Answer("quit") if text is None else matching.read_answer(text, entry)
+            answer = candidates.Answer("quit") if text is None else candidates.read_answer(text, entry)
             if answer.kind == "again":
                 face.out(f"      {answer.problem}")
                 answer = None
@@ -238,7 +239,7 @@ def assign(face: Face, settings: config.Settings, options) -> int:
         return errors.OK
     report = backfill.run_pass(settings, chosen, results=preview.results, unusable=preview.unusable,
                                known_placeholders=everything)
-    matching.attach_evidence(report.plan.unresolved, {entry["model"]: entry["evidence"] for entry in todo})
+    candidates.attach_evidence(report.plan.unresolved, {entry["model"]: entry["evidence"] for entry in todo})
     face.out(output.backfill_text(report))
     return report.exit_code
 

@@ -24,9 +24,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from pgmodelnames import served_models
+from pgmodelnames import candidates
 from pgmodelnames import db, sqlfiles
 from pgmodelnames.config import Settings
-from pgmodelnames.matching import listing
+from pgmodelnames.served_models import listing
 from pgmodelnames.errors import NOT_READY, PREFLIGHT_SQLSTATE, UserError
 from pgmodelnames.runner import head_revision
 
@@ -154,9 +156,9 @@ def _placeholders(rows, columns, found) -> dict[str, Any]:
     options = matching.Options(dry_run=True, timeout=SERVER_TIMEOUT)
     endpoints, unusable = backfill.discover(options, rows)
     fetched = vllm.fetch_all(endpoints, None, SERVER_TIMEOUT) if endpoints else []
-    results = [matching.screen(result)[0] for result in fetched]
+    results = [served_models.screen(result)[0] for result in fetched]
     plan = matching.make_plan(rows, results, options, columns)
-    matching.attach_evidence(plan.unresolved, found)
+    candidates.attach_evidence(plan.unresolved, found)
     waiting = {row.id for row in rows if row.placeholder and row.covered}
     found_in = backfill.sources(rows)
     return {"unresolved": plan.unresolved,
@@ -329,7 +331,7 @@ def _placeholder_problems(detail: dict[str, Any]) -> list[dict]:
         steps += [entry["commands"]["map"] for entry in shown]
         if len(person) > len(shown):
             steps.append(f"and {len(person) - len(shown)} more: pgmodelnames backfill --dry-run lists every --map line")
-        steps.append(f"or by hand: pgmodelnames rename UUID \"NAME\"   (a human name, never replaced)")
+        steps.append("or by hand: pgmodelnames rename UUID \"NAME\"   (a human name, never replaced)")
         problems.append(_problem(
             "placeholders_need_a_person",
             f"{len(person)} model(s) are known only from messages, and no server can match them "

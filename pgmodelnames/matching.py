@@ -25,22 +25,15 @@ any of those names gets the first one's name.
 
 from __future__ import annotations
 
-import hashlib
-import shlex
 from dataclasses import dataclass, field
 
 from pgmodelnames import errors, names, vllm
+from pgmodelnames.candidates import SERVED_ID_BLANK, _candidates, _command_endpoints, shell_arg, unresolved_entry
 from pgmodelnames.errors import UserError
-from pgmodelnames.names import MAX_NAME_CHARS, clean_text, is_usable_name
+from pgmodelnames.names import clean_text
+from pgmodelnames.served_models import _aliases, _endpoint_of, _own, _short, _show, card_name, listing, usable
 
 REGISTER_PROVIDER = "vllm"
-# A btree index entry holds at most ~2700 bytes, and a random id does not
-# compress: a longer served id cannot be stored whole in an indexed column.
-MAX_ID_BYTES = 2000
-# What the printed commands hold where the person must fill something in.
-SERVED_ID_BLANK = "SERVED_ID"
-NAME_BLANK = '"NAME"'
-ENDPOINT_BLANK = "http://VLLM_HOST:8000"
 
 
 @dataclass(frozen=True)
@@ -110,27 +103,6 @@ class Change:
     human: bool = False  # a name a person typed (--assign): written as rename writes it
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One served model a placeholder could be: an alias group counts once,
-    under its first served name."""
-
-    endpoint: str  # normalised URL
-    endpoint_raw: str  # as typed with --endpoint or stored in base_url
-    named: bool  # the endpoint was given with --endpoint
-    served_id: str  # what --map takes
-    name: str  # the name a row mapped to it gets
-    aliases: tuple[str, ...]  # its other served names
-    base: str | None  # an adapter's base model (its first served name)
-    claimed_by: tuple[tuple[str | None, str | None], ...]  # (uuid, name) of rows that already claim it
-
-    def as_json(self, number: int) -> dict:
-        return {"number": number, "endpoint": self.endpoint, "served_id": self.served_id, "name": self.name,
-                "kind": "adapter" if self.base is not None else "base model", "base": self.base,
-                "aliases": list(self.aliases),
-                "claimed_by": [{"model": model, "name": name} for model, name in self.claimed_by]}
-
-
 @dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)
@@ -138,82 +110,6 @@ class Plan:
     unmatched: list[dict] = field(default_factory=list)
     unresolved: list[dict] = field(default_factory=list)
     left_alone: list[str] = field(default_factory=list)
-
-
-def _short(value: str | None, limit: int = 60) -> str:
-    return clean_text(value or "", limit)
-
-
-def _show(name: str | None) -> str:
-    return "(none)" if name is None else _short(name)
-
-
-def _own(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
-
-
-def listing(items, limit: int = 5, width: int = 60) -> str:
-    """'a, b, c, d, e and 3 more': a list cut for a line, never silently."""
-    items = [clean_text(item, width) for item in items]
-    shown = ", ".join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
-_endpoint_cache: dict[str, str | None] = {}
-
-
-def _endpoint_of(base_url: str | None) -> str | None:
-    if not _own(base_url):
-        return None
-    if base_url not in _endpoint_cache:
-        try:
-            _endpoint_cache[base_url] = vllm.normalize_endpoint(base_url)
-        except vllm.EndpointError:
-            _endpoint_cache[base_url] = None
-    return _endpoint_cache[base_url]
-
-
-# ----------------------------------------------------------------- naming
-
-def usable(name: str | None) -> bool:
-    """Mirror of pgmodelnames.is_usable_name(): not blank, not a bare UUID."""
-    return is_usable_name(name)
-
-
-def primary(card: vllm.Card, cards: list[vllm.Card]) -> vllm.Card:
-    """The first served name of a model listed under several
-    (--served-model-name a b: two cards with one root). An adapter, or a
-    card without a root (a server that sends little beyond the id), is
-    itself."""
-    if card.is_adapter or card.root is None:
-        return card
-    return next((other for other in cards if not other.is_adapter and other.root == card.root), card)
-
-
-def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
-    """The machine name of a served model: its id (the first served name of
-    its model, given the server's list), cleaned of control characters and
-    kept to MAX_NAME_CHARS; a LoRA adapter is named
-    "<adapter> (LoRA on <base>)" so it is never confused with its base model."""
-    parent = card.parent
-    if cards:
-        card = primary(card, cards)
-        base = next((other for other in cards if other.id == parent), None)
-        if base is not None:
-            parent = primary(base, cards).id
-    if parent is not None:
-        base = clean_text(parent, 80) or "?"
-        name = f"{clean_text(card.id, MAX_NAME_CHARS - len(base) - 12)} (LoRA on {base})"
-    else:
-        name = clean_text(card.id, MAX_NAME_CHARS)
-    if not usable(name.split(" (LoRA on ")[0] if parent is not None else name):
-        digest = hashlib.sha256(card.id.encode("utf-8")).hexdigest()[:8]
-        shown = clean_text(card.id, 60)
-        name = f"vLLM model {shown}" if shown else f"vLLM model {digest}"
-        if parent is not None:
-            name += f" (LoRA on {clean_text(parent, 80) or '?'})"
-    return name
 
 
 # ----------------------------------------------------------------- matching
@@ -246,13 +142,6 @@ def match_row(row: Row, cards: list[vllm.Card]) -> tuple[vllm.Card | None, str]:
         return bases[0], "the server's only base model"
     return None, (f"it has no model_id or served_model_name, and the server serves {len(bases)} base models "
                   "(cannot tell which): use --map")
-
-
-def _aliases(card: vllm.Card, cards: list[vllm.Card]) -> set[str]:
-    """A base model's served names (they share its root); an adapter is itself only."""
-    if card.is_adapter or card.root is None:
-        return {card.id}
-    return {other.id for other in cards if not other.is_adapter and other.root == card.root}
 
 
 def _fills(row: Row | None, card: vllm.Card, columns: dict[str, Column],
@@ -433,174 +322,3 @@ def _unmatched_steps(row: Row) -> list[str]:
     return steps
 
 
-# ----------------------------------------------------------------- candidates and commands
-
-def _candidates(answered: list[vllm.Result], claims: dict) -> list[Candidate]:
-    """Every served model of the answering endpoints, once per model (aliases
-    under the first served name), in the servers' order, with the rows that
-    claim it (a row --register-new adds in this pass has no id yet: None)."""
-    found = []
-    for result in answered:
-        order = [card.id for card in result.cards]
-        seen: set[str] = set()
-        for card in result.cards:
-            first = primary(card, result.cards)
-            if first.id in seen:
-                continue
-            seen.add(first.id)
-            aliases = tuple(sorted(_aliases(first, result.cards) - {first.id}, key=order.index))
-            claimed: list[tuple[str | None, str | None]] = []
-            for served in (first.id, *aliases):
-                for claimer in claims.get((result.endpoint.url, served), []):
-                    if claimer not in claimed:
-                        claimed.append(claimer)
-            base = None
-            if first.parent is not None:
-                parent = next((c for c in result.cards if c.id == first.parent), None)
-                base = primary(parent, result.cards).id if parent is not None else first.parent
-            found.append(Candidate(result.endpoint.url, result.endpoint.raw or result.endpoint.url,
-                                   result.endpoint.named, first.id, card_name(first, result.cards),
-                                   aliases, base, tuple(claimed)))
-    return found
-
-
-def order_candidates(candidates: list[Candidate], own_endpoint: str | None) -> list[Candidate]:
-    """Those no row claims yet first, then the placeholder's own endpoint's, then the servers' order."""
-    return sorted(candidates, key=lambda c: (bool(c.claimed_by), c.endpoint != own_endpoint))
-
-
-def suggest(candidates: list[Candidate], own_endpoint: str | None) -> Candidate | None:
-    """The likeliest candidate, only where there is exactly one: the one
-    served model (of the placeholder's own endpoint, if it answered) that no
-    row claims yet, or, when every one is claimed, the only one there is."""
-    pool = [c for c in candidates if c.endpoint == own_endpoint] or candidates
-    free = [c for c in pool if not c.claimed_by]
-    if len(free) == 1:
-        return free[0]
-    if not free and len(pool) == 1:
-        return pool[0]
-    return None
-
-
-def shell_arg(value: str) -> str:
-    """A value as one shell word (quoted only when it needs it)."""
-    text = clean_text(value, 200)
-    return shlex.quote(text)
-
-
-def _command_endpoints(results: list[vllm.Result]) -> list[str]:
-    """The --endpoint options the printed commands repeat: the answering
-    endpoints the user named (those from the database are found again)."""
-    named = [f"--endpoint {shell_arg(r.endpoint.raw or r.endpoint.url)}" for r in results if r.endpoint.named and r.ok]
-    if not any(r.ok for r in results):
-        named = [f"--endpoint {ENDPOINT_BLANK}"]
-    return named
-
-
-def unresolved_entry(row: Row, kind: str, reason: str, url: str | None, candidates: list[Candidate],
-                     endpoint_options: list[str]) -> dict:
-    ordered = order_candidates(candidates, url)
-    likeliest = suggest(ordered, url)
-    tail = "".join(f" {option}" for option in endpoint_options)
-    served = shell_arg(likeliest.served_id) if likeliest is not None else SERVED_ID_BLANK
-    return {
-        "model": row.id,
-        "name": row.name,
-        "provider": row.provider,
-        "placeholder_name": row.placeholder_name,
-        "reason": reason,
-        "kind": kind,
-        "needs_a_person": kind != "endpoint_failed",
-        "endpoint": url,
-        "evidence": None,
-        "candidates": [candidate.as_json(number) for number, candidate in enumerate(ordered, 1)],
-        "suggested": likeliest.served_id if likeliest is not None else None,
-        "commands": {
-            "map": f"pgmodelnames backfill --map {row.id}={served}{tail}",
-            "rename": f"pgmodelnames rename {row.id} {NAME_BLANK}",
-            "assign": f"pgmodelnames backfill --assign{tail}",
-        },
-    }
-
-
-def attach_evidence(unresolved: list[dict], evidence: dict[str, dict]) -> list[dict]:
-    """The entries with their evidence, most messages first (then by id)."""
-    for entry in unresolved:
-        if entry["model"] in evidence:
-            entry["evidence"] = evidence[entry["model"]]
-    unresolved.sort(key=lambda e: (-((e["evidence"] or {}).get("messages") or 0), e["model"]))
-    return unresolved
-
-
-# ----------------------------------------------------------------- --assign answers
-
-@dataclass(frozen=True)
-class Answer:
-    """What a person answered for one placeholder."""
-
-    kind: str  # "pick", "name", "skip", "quit", or "again" (with the problem to show)
-    candidate: dict | None = None
-    name: str | None = None
-    problem: str | None = None
-
-
-def read_answer(text: str, entry: dict) -> Answer:
-    """A number (a candidate), s (skip), q (stop), or a typed name, held to
-    the rules rename holds names to (not blank, no control or invisible
-    characters, not a bare UUID, not its placeholder name)."""
-    candidates = entry["candidates"]
-    word = names.trimmed(text)
-    if word.lower() in ("s", "skip"):
-        return Answer("skip")
-    if word.lower() in ("q", "quit"):
-        return Answer("quit")
-    if not word:
-        return Answer("again", problem="type a number, a name, s to skip or q to stop")
-    if word.isdigit():
-        number = int(word)
-        if 1 <= number <= len(candidates):
-            return Answer("pick", candidate=candidates[number - 1])
-        if not candidates:
-            return Answer("again", problem="there is no served model to choose from: type a name, s or q")
-        return Answer("again", problem=f"no candidate {number}: choose 1 to {len(candidates)}, "
-                                       "or type a name, s or q")
-    try:
-        return Answer("name", name=names.human_name(text, entry.get("placeholder_name")))
-    except names.BadName as exc:
-        return Answer("again", problem=str(exc))
-
-
-# ----------------------------------------------------------------- what can be stored
-
-def unstorable(value: str) -> str | None:
-    """Why a served id cannot be stored whole, or None."""
-    if "\x00" in value:
-        return "its id contains a NUL character, which PostgreSQL text cannot hold"
-    size = len(value.encode("utf-8", "surrogatepass"))
-    if size > MAX_ID_BYTES:
-        return (f"its id is {len(value)} characters ({size} bytes), too long to store in an indexed column "
-                f"(over {MAX_ID_BYTES} bytes); it is not stored truncated")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "its id is not valid Unicode (lone surrogate)"
-    return None
-
-
-def screen(result: vllm.Result) -> tuple[vllm.Result, list[str]]:
-    """A server's answer without the cards that cannot be stored, with a
-    notice for each; an answer left with no card is a failed endpoint."""
-    if not result.ok:
-        return result, []
-    kept, notices = [], []
-    for position, card in enumerate(result.cards, 1):
-        problem = unstorable(card.id) or (card.parent is not None and unstorable(card.parent))
-        if problem:
-            notices.append(f"skipped served model {position} ({clean_text(card.id, 40)}): {problem}")
-            continue
-        root = card.root if card.root is None or not unstorable(card.root) else None  # only matched, never stored
-        kept.append(vllm.Card(card.id, root, card.parent, card.owned_by))
-    if not kept:
-        return vllm.Result(result.endpoint, error="the server lists no model that can be stored (all skipped)",
-                           seconds=result.seconds), notices
-    return vllm.Result(result.endpoint, cards=kept, seconds=result.seconds), notices

@@ -13,7 +13,8 @@ from typing import Any, Iterable
 
 from pgmodelnames import errors
 from pgmodelnames.backfill import Report
-from pgmodelnames.matching import Change, _short, _show, listing
+from pgmodelnames.matching import Change
+from pgmodelnames.served_models import _short, _show, listing
 from pgmodelnames.rename import Renamed
 from pgmodelnames.runner import Migrated, Uninstalled
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pgmodelnames import matching, vllm
+from pgmodelnames import candidates, matching, served_models, vllm
 from pgmodelnames.matching import Column, Options, Row
 
 RECORDINGS = Path(__file__).parent / "fixtures" / "vllm"
@@ -45,8 +45,8 @@ def placeholder(model: str = PLACEHOLDER) -> Row:
 def test_aliases_of_one_model_get_its_first_served_name():
     listed = cards("b2_two_names_v1_models")  # --served-model-name tiny-llama tiny-alias: one root
     alias = next(card for card in listed if card.id == "tiny-alias")
-    assert matching.card_name(alias, listed) == "tiny-llama"
-    assert matching.card_name(alias) == "tiny-alias"  # without the list there is nothing to group by
+    assert served_models.card_name(alias, listed) == "tiny-llama"
+    assert served_models.card_name(alias) == "tiny-alias"  # without the list there is nothing to group by
     rows = [row("11111111-1111-4111-8111-111111111111", base_url="http://gpu1:8000", served="tiny-alias"),
             row("22222222-2222-4222-8222-222222222222", base_url="http://gpu1:8000", served="tiny-llama")]
     plan = matching.make_plan(rows, [answered("http://gpu1:8000", listed)], Options(), COLUMNS)
@@ -58,7 +58,7 @@ def test_an_adapter_on_an_alias_names_the_first_served_name():
     listed = cards("c2_lora_multi_v1_models")
     adapter = next(card for card in listed if card.id == "json-adapter")
     assert adapter.parent == "tiny-alias"
-    assert matching.card_name(adapter, listed) == "json-adapter (LoRA on tiny-llama)"
+    assert served_models.card_name(adapter, listed) == "json-adapter (LoRA on tiny-llama)"
 
 
 def test_map_to_an_alias_claims_the_whole_model():
@@ -149,7 +149,7 @@ def test_a_placeholder_whose_endpoint_failed_waits_for_it():
 
 def test_evidence_orders_the_placeholders_most_messages_first():
     plan = matching.make_plan([placeholder(), placeholder(OTHER)], [], Options(), COLUMNS)
-    matching.attach_evidence(plan.unresolved, {PLACEHOLDER: {"messages": 3}, OTHER: {"messages": 40}})
+    candidates.attach_evidence(plan.unresolved, {PLACEHOLDER: {"messages": 3}, OTHER: {"messages": 40}})
     assert [entry["model"] for entry in plan.unresolved] == [OTHER, PLACEHOLDER]
 
 
@@ -165,7 +165,7 @@ def test_lists_are_cut_with_the_count_of_the_rest():
     many = [vllm.Card(f"model-{n}", f"/m/{n}", None) for n in range(8)]
     _, why = matching.match_row(row(OTHER, base_url="http://gpu1:8000", model_id="gone"), many)
     assert "model-0, model-1, model-2, model-3, model-4 and 3 more" in why
-    assert matching.listing(["a", "b"]) == "a, b"
+    assert served_models.listing(["a", "b"]) == "a, b"
 
 
 def test_a_row_whose_model_went_away_gets_the_two_ways_out():
@@ -190,7 +190,7 @@ def test_cards_with_only_an_id():
                                     {"id": "llama3.1:8b"}))
     assert [(c.id, c.root, c.parent, c.reference) for c in listed] == [
         ("qwen2.5:7b", None, None, None), ("llama3.1:8b", None, None, None)]  # an owner is no model reference
-    assert [matching.card_name(c, listed) for c in listed] == ["qwen2.5:7b", "llama3.1:8b"]  # no aliases guessed
+    assert [served_models.card_name(c, listed) for c in listed] == ["qwen2.5:7b", "llama3.1:8b"]  # no aliases guessed
     nameless = row(OTHER, base_url="http://ollama:11434")
     assert matching.match_row(nameless, listed)[0] is None  # two models: never guessed
     by_id = row(OTHER, base_url="http://ollama:11434", model_id="llama3.1:8b")
@@ -204,7 +204,7 @@ def test_sglang_root_is_the_served_name():
     listed = vllm.parse_models(body(
         {"id": "qwen-chat", "object": "model", "owned_by": "sglang", "root": "qwen-chat", "max_model_len": 32768},
         {"id": "sql-lora", "object": "model", "owned_by": "sglang", "root": "/loras/sql", "parent": "qwen-chat"}))
-    assert [matching.card_name(c, listed) for c in listed] == ["qwen-chat", "sql-lora (LoRA on qwen-chat)"]
+    assert [served_models.card_name(c, listed) for c in listed] == ["qwen-chat", "sql-lora (LoRA on qwen-chat)"]
     assert matching.match_row(row(OTHER, base_url="http://s:30000"), listed)[0].id == "qwen-chat"
     assert matching.match_row(row(OTHER, base_url="http://s:30000", model_id="qwen-chat"), listed)[1] == "model_id"
     candidates = matching.make_plan([placeholder()], [answered("http://s:30000", listed)], Options(),
@@ -218,7 +218,7 @@ def test_tgi_puts_the_model_id_in_owned_by():
     [card] = vllm.parse_models(body({"id": "/data/llama", "object": "model", "created": 0,
                                      "owned_by": "/data/llama"}))
     assert card.reference == "/data/llama" and card.root is None
-    assert matching.card_name(card, [card]) == "/data/llama"
+    assert served_models.card_name(card, [card]) == "/data/llama"
     assert matching.match_row(row(OTHER, base_url="http://tgi:8080"), [card])[0] is card
     # A card whose owned_by names a model other than its id is matched through it, as vLLM's root.
     [other] = vllm.parse_models(body({"id": "tgi", "object": "model", "created": 0,
@@ -227,7 +227,7 @@ def test_tgi_puts_the_model_id_in_owned_by():
     assert matching.match_row(app_row, [other]) == (other, "model_id = root")
     # ...but never groups cards as aliases (only a real root does).
     two = [other, vllm.Card("tgi-2", None, None, "meta-llama/Llama-3.1-8B-Instruct")]
-    assert matching.card_name(two[1], two) == "tgi-2"
+    assert served_models.card_name(two[1], two) == "tgi-2"
 
 
 def test_older_tgi_answers_with_the_card_itself():
@@ -241,8 +241,8 @@ def test_older_tgi_answers_with_the_card_itself():
     [vllm.Card("a", None, None), vllm.Card("b", None, None)],  # no root at all
 ])
 def test_root_equal_to_id_or_missing_never_merges_two_models(listed):
-    assert matching.primary(listed[1], listed).id == "b"
-    assert matching.card_name(listed[1], listed) == "b"
+    assert served_models.primary(listed[1], listed).id == "b"
+    assert served_models.card_name(listed[1], listed) == "b"
     plan = matching.make_plan([], [answered("http://x:1", listed)], Options(), COLUMNS)
     assert [(e["served_id"], e["aliases"]) for e in plan.not_registered] == [("a", []), ("b", [])]
 
@@ -267,7 +267,7 @@ ENTRY = {"model": PLACEHOLDER, "provider": "vllm", "placeholder_name": f"Unknown
     ("evil\u202ename", "again", "invisible or text-direction"),
 ])
 def test_read_answer(typed, kind, detail):
-    answer = matching.read_answer(typed, ENTRY)
+    answer = candidates.read_answer(typed, ENTRY)
     assert answer.kind == kind
     if kind == "pick":
         assert answer.candidate["served_id"] == detail

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from pgmodelnames import errors, matching, names, vllm
+from pgmodelnames import errors, matching, names, served_models, vllm
 from pgmodelnames.errors import UserError
 from pgmodelnames.matching import Column, Options, Row
 from recorded_vllm import RECORDINGS
@@ -106,14 +106,14 @@ def test_the_recordings_are_what_the_tables_assume():
                  "a" * 107 + "… (LoRA on " + "b" * 79 + "…)", id="lora-capped: base-80, adapter-the-rest"),
 ])
 def test_card_name(served, expected):
-    name = matching.card_name(served)
+    name = served_models.card_name(served)
     assert name == expected
     assert len(name) <= names.MAX_NAME_CHARS and names.is_usable_name(name)
 
 
 def test_card_names_of_distinct_blank_ids_are_distinct():
     served = cards("b1_served_name_v1_models", {"id": "\u200b"}, {"id": "\u200b\u200b"}, {"id": "\u2060"})
-    assert len({matching.card_name(c) for c in served}) == 4
+    assert len({served_models.card_name(c) for c in served}) == 4
 
 
 # ----------------------------------------------------------------- match_row
@@ -321,9 +321,9 @@ def test_only_placeholders_are_listed_unresolved():
 
 @pytest.mark.parametrize("value, problem", [
     pytest.param("tiny-llama", None, id="plain"),
-    pytest.param("x" * matching.MAX_ID_BYTES, None, id="at-the-byte-limit"),
+    pytest.param("x" * served_models.MAX_ID_BYTES, None, id="at-the-byte-limit"),
     pytest.param("nul\x00id", "its id contains a NUL character, which PostgreSQL text cannot hold", id="NUL"),
-    pytest.param("x" * (matching.MAX_ID_BYTES + 1),
+    pytest.param("x" * (served_models.MAX_ID_BYTES + 1),
                  "its id is 2001 characters (2001 bytes), too long to store in an indexed column "
                  "(over 2000 bytes); it is not stored truncated", id="one-byte-too-long"),
     pytest.param("é" * 1001, "its id is 1001 characters (2002 bytes), too long to store in an indexed column "
@@ -331,14 +331,14 @@ def test_only_placeholders_are_listed_unresolved():
     pytest.param("a\ud800b", "its id is not valid Unicode (lone surrogate)", id="lone-surrogate"),
 ])
 def test_unstorable(value, problem):
-    assert matching.unstorable(value) == problem
+    assert served_models.unstorable(value) == problem
 
 
 def test_too_long_and_nul_ids_are_set_aside_not_truncated():
     long_id = "x" * 10_000
     served = cards("b1_served_name_v1_models", {"id": long_id}, {"id": "nul\x00id"}, {"id": "tiny-llama"})
     assert [c.id for c in served] == ["tiny-llama", long_id, "nul\x00id"]  # the repeated id is listed once
-    result, notices = matching.screen(answer(served))
+    result, notices = served_models.screen(answer(served))
     assert result.ok and [card.id for card in result.cards] == ["tiny-llama"]
     assert len(notices) == 2
     assert notices[0].startswith("skipped served model 2 (")
@@ -347,7 +347,7 @@ def test_too_long_and_nul_ids_are_set_aside_not_truncated():
 
 
 def test_only_unstorable_ids_is_a_failure():
-    result, notices = matching.screen(answer(cards("b1_served_name_v1_models", {"id": "y" * 3000})[1:]))
+    result, notices = served_models.screen(answer(cards("b1_served_name_v1_models", {"id": "y" * 3000})[1:]))
     assert not result.ok and "no model that can be stored" in result.error
     assert result.cards == [] and len(notices) == 1
 
@@ -357,7 +357,7 @@ def test_only_unstorable_ids_is_a_failure():
     pytest.param({"id": "big", "root": "r" * 3000}, ["tiny-llama", "big"], id="unstorable-root-only-forgotten"),
 ])
 def test_screen_parents_and_roots(extra, kept):
-    result, notices = matching.screen(answer(cards("b1_served_name_v1_models", extra)))
+    result, notices = served_models.screen(answer(cards("b1_served_name_v1_models", extra)))
     assert [c.id for c in result.cards] == kept
     assert len(notices) == 2 - len(kept)
     if "root" in extra:
@@ -366,4 +366,4 @@ def test_screen_parents_and_roots(extra, kept):
 
 def test_screen_passes_a_failed_answer_through():
     failed = failure()
-    assert matching.screen(failed) == (failed, [])
+    assert served_models.screen(failed) == (failed, [])

@@ -4,7 +4,7 @@ The SQL functions of sql/0001_schema are the truth: pgmodelnames.looks_like_uuid
 trimmed, is_usable_name, normalized_provider and placeholder_name. Their copies:
 
   names.py                               looks_like_uuid, trimmed, is_usable_name
-                                         (matching.usable), and human_name, which
+                                         (served_models.usable), and human_name, which
                                          must only accept names the SQL finds usable
   sql/diagnostics/models_by_state.sql    trimmed, is_usable_name, looks_like_uuid
                                          and placeholder_name, spelled out (the
@@ -28,9 +28,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from psycopg.rows import dict_row, tuple_row
+from psycopg.rows import dict_row
 
-from pgmodelnames import matching, names, sqlfiles
+from pgmodelnames import names, served_models, sqlfiles
 
 ROW = uuid.UUID("0badcafe-0000-4000-8000-00000000000a")  # the llm_models row an input names
 U = "fdab6388-0000-4000-8000-000000000001"
@@ -151,7 +151,7 @@ def test_every_copy_of_a_naming_rule_agrees(rules_db, value):
             assert not any(0x80 <= ord(ch) <= 0x9F for ch in names.clean_text(value, 200))
         else:
             assert names.is_usable_name(value) == truth["usable"]
-            assert matching.usable(value) == truth["usable"]
+            assert served_models.usable(value) == truth["usable"]
         if value is not None:
             try:
                 accepted = names.human_name(value)

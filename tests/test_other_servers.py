@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgmodelnames import matching, vllm
+from pgmodelnames import matching, served_models, vllm
 from recorded_vllm import FIXTURES
 from support import add_model
 
@@ -37,19 +37,19 @@ def test_recorded_lists_are_read(name, expected):
 
 
 def test_cards_without_root_are_matched_by_their_ids():
-    served = cards("litellm_nokey_v1_models")
+    listed = cards("litellm_nokey_v1_models")
     row = matching.Row(id="00000000-0000-4000-8000-000000000001", name=None, provider="vllm", covered=True,
                        base_url="http://proxy:4000", model_id=None, served_model_name="qwen-alias", base_model=None,
                        replaceable=True, placeholder=True)
-    card, how = matching.match_row(row, served)
+    card, how = matching.match_row(row, listed)
     assert (card.id, how) == ("qwen-alias", "served_model_name")
     # Without an id of its own, a row is not guessed among several models that share no root.
     nameless = matching.Row(**{**row.__dict__, "served_model_name": None})
-    assert matching.match_row(nameless, served)[0] is None
+    assert matching.match_row(nameless, listed)[0] is None
     # One model: the server's only base model, named by its id.
     only = cards("llamacpp_default_v1_models")
     card, how = matching.match_row(nameless, only)
-    assert matching.card_name(card) == "/tmp/gguf/tiny-llama.gguf" and how == "the server's only base model"
+    assert served_models.card_name(card) == "/tmp/gguf/tiny-llama.gguf" and how == "the server's only base model"
 
 
 @pytest.mark.parametrize("name, says", [

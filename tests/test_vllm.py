@@ -8,7 +8,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from pgmodelnames import matching, vllm
+from pgmodelnames import served_models, vllm
 from recorded_vllm import KEY, recording
 from support import closed_port
 
@@ -72,7 +72,7 @@ def test_default_model_is_listed_by_its_path(vllm_servers):
 def test_recorded_model_lists(vllm_servers, name, expected):
     result = fetch(vllm_servers().serve(name).url)
     assert result.ok and result.cards == expected
-    assert matching.screen(result) == (result, [])  # nothing a real vLLM sends is set aside
+    assert served_models.screen(result) == (result, [])  # nothing a real vLLM sends is set aside
 
 
 def test_lora_parents_follow_vllm(vllm_servers):

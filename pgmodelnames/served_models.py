@@ -1,0 +1,135 @@
+"""What servers said, made fit to show and to store: the names of served
+models (a LoRA adapter as "<adapter> (LoRA on <base>)", aliases of one model
+under its first served name), the cleaning of text for one line, and which
+served ids cannot be stored whole. Pure: no database, no HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pgmodelnames import vllm
+from pgmodelnames.names import MAX_NAME_CHARS, clean_text, is_usable_name
+
+# A btree index entry holds at most ~2700 bytes, and a random id does not
+# compress: a longer served id cannot be stored whole in an indexed column.
+MAX_ID_BYTES = 2000
+
+
+def _short(value: str | None, limit: int = 60) -> str:
+    return clean_text(value or "", limit)
+
+
+def _show(name: str | None) -> str:
+    return "(none)" if name is None else _short(name)
+
+
+def _own(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def listing(items, limit: int = 5, width: int = 60) -> str:
+    """'a, b, c, d, e and 3 more': a list cut for a line, never silently."""
+    items = [clean_text(item, width) for item in items]
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+_endpoint_cache: dict[str, str | None] = {}
+
+
+def _endpoint_of(base_url: str | None) -> str | None:
+    if not _own(base_url):
+        return None
+    if base_url not in _endpoint_cache:
+        try:
+            _endpoint_cache[base_url] = vllm.normalize_endpoint(base_url)
+        except vllm.EndpointError:
+            _endpoint_cache[base_url] = None
+    return _endpoint_cache[base_url]
+
+
+# ----------------------------------------------------------------- naming
+
+def usable(name: str | None) -> bool:
+    """Mirror of pgmodelnames.is_usable_name(): not blank, not a bare UUID."""
+    return is_usable_name(name)
+
+
+def primary(card: vllm.Card, cards: list[vllm.Card]) -> vllm.Card:
+    """The first served name of a model listed under several
+    (--served-model-name a b: two cards with one root). An adapter, or a
+    card without a root (a server that sends little beyond the id), is
+    itself."""
+    if card.is_adapter or card.root is None:
+        return card
+    return next((other for other in cards if not other.is_adapter and other.root == card.root), card)
+
+
+def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
+    """The machine name of a served model: its id (the first served name of
+    its model, given the server's list), cleaned of control characters and
+    kept to MAX_NAME_CHARS; a LoRA adapter is named
+    "<adapter> (LoRA on <base>)" so it is never confused with its base model."""
+    parent = card.parent
+    if cards:
+        card = primary(card, cards)
+        base = next((other for other in cards if other.id == parent), None)
+        if base is not None:
+            parent = primary(base, cards).id
+    if parent is not None:
+        base = clean_text(parent, 80) or "?"
+        name = f"{clean_text(card.id, MAX_NAME_CHARS - len(base) - 12)} (LoRA on {base})"
+    else:
+        name = clean_text(card.id, MAX_NAME_CHARS)
+    if not usable(name.split(" (LoRA on ")[0] if parent is not None else name):
+        digest = hashlib.sha256(card.id.encode("utf-8")).hexdigest()[:8]
+        shown = clean_text(card.id, 60)
+        name = f"vLLM model {shown}" if shown else f"vLLM model {digest}"
+        if parent is not None:
+            name += f" (LoRA on {clean_text(parent, 80) or '?'})"
+    return name
+
+
+def _aliases(card: vllm.Card, cards: list[vllm.Card]) -> set[str]:
+    """A base model's served names (they share its root); an adapter is itself only."""
+    if card.is_adapter or card.root is None:
+        return {card.id}
+    return {other.id for other in cards if not other.is_adapter and other.root == card.root}
+
+
+# ----------------------------------------------------------------- what can be stored
+
+def unstorable(value: str) -> str | None:
+    """Why a served id cannot be stored whole, or None."""
+    if "\x00" in value:
+        return "its id contains a NUL character, which PostgreSQL text cannot hold"
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        return (f"its id is {len(value)} characters ({size} bytes), too long to store in an indexed column "
+                f"(over {MAX_ID_BYTES} bytes); it is not stored truncated")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its id is not valid Unicode (lone surrogate)"
+    return None
+
+
+def screen(result: vllm.Result) -> tuple[vllm.Result, list[str]]:
+    """A server's answer without the cards that cannot be stored, with a
+    notice for each; an answer left with no card is a failed endpoint."""
+    if not result.ok:
+        return result, []
+    kept, notices = [], []
+    for position, card in enumerate(result.cards, 1):
+        problem = unstorable(card.id) or (card.parent is not None and unstorable(card.parent))
+        if problem:
+            notices.append(f"skipped served model {position} ({clean_text(card.id, 40)}): {problem}")
+            continue
+        root = card.root if card.root is None or not unstorable(card.root) else None  # only matched, never stored
+        kept.append(vllm.Card(card.id, root, card.parent, card.owned_by))
+    if not kept:
+        return vllm.Result(result.endpoint, error="the server lists no model that can be stored (all skipped)",
+                           seconds=result.seconds), notices
+    return vllm.Result(result.endpoint, cards=kept, seconds=result.seconds), notices
