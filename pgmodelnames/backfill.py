@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
-from pgmodelnames import db, errors, sqlfiles, vllm
+from pgmodelnames import db, errors, sqlfiles, sweep, vllm
 from pgmodelnames.config import Settings
 from pgmodelnames.errors import UserError
 from pgmodelnames.names import clean_text
@@ -29,6 +29,7 @@ class Report:
     plan: Plan
     applied: list[Change]
     exit_code: int
+    swept: dict | None = None  # the sweep run before the pass (sweep mode), None in a dry run
 
 
 def _query(name: str, schema: str | None = None, **fragments: str) -> str:
@@ -159,6 +160,9 @@ def run_pass(settings: Settings, options: Options) -> Report:
     """One backfill pass; never prints."""
     with db.connect(settings, autocommit=True) as conn, db.database_errors():
         schema = _app_schema(conn, settings)
+        # Sweep mode: placeholders for the model ids new in messages first, so
+        # this pass can name them (a no-op in trigger mode; its own transaction).
+        swept = None if options.dry_run else sweep.sweep_in(conn)
         columns = _columns(conn, schema)
         _check_registration(columns, options)
         rows = _rows(conn, schema)
@@ -179,7 +183,7 @@ def run_pass(settings: Settings, options: Options) -> Report:
     endpoint_report = [_endpoint_entry(result, notices[result.endpoint.url]) for result in results] + unusable
     failed = any(not result.ok for result in results)
     return Report(options.dry_run, endpoint_report, plan, applied,
-                  errors.ENDPOINT_FAILED if failed else errors.OK)
+                  errors.ENDPOINT_FAILED if failed else errors.OK, swept)
 
 
 def _endpoint_entry(result: vllm.Result, notices: list[str]) -> dict:
