@@ -483,6 +483,7 @@ RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     wanted constant text := lower(btrim(new_mode));
     was    text;
+    fk     name;
 BEGIN
     IF wanted IS NULL OR wanted NOT IN ('trigger', 'sweep') THEN
         RAISE EXCEPTION USING ERRCODE = 'PMN03',
@@ -491,6 +492,20 @@ BEGIN
     SELECT mode INTO was FROM pgmodelnames.sweep_state FOR UPDATE;
     IF wanted = 'trigger' THEN
         PERFORM pgmodelnames.refuse_trigger_on_distributed();
+    END IF;
+    -- Without the trigger, a FOREIGN KEY from messages.model_id would refuse
+    -- every message of a new model until a sweep: keep trigger mode there.
+    SELECT c.conname INTO fk
+      FROM pg_catalog.pg_constraint AS c
+      JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+     WHERE c.conrelid = '@app_schema_literal@.messages'::regclass AND c.contype = 'f'
+       AND c.confrelid = '@app_schema_literal@.llm_models'::regclass AND a.attname = 'model_id'
+     LIMIT 1;
+    IF wanted = 'sweep' AND fk IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PMN03',
+            MESSAGE = format('messages.model_id has a FOREIGN KEY to llm_models (%I): without the trigger, every '
+                             'message of a new model would be refused until a sweep; keep trigger mode, or drop '
+                             'the foreign key first', fk);
     END IF;
     UPDATE pgmodelnames.sweep_state
        SET mode = wanted,
