@@ -397,8 +397,7 @@ BEGIN
                              ELSE state.mark_number::text END;
         END IF;
         IF old_mark IS NOT NULL THEN
-            condition := format('m.%I >= %L::%s', how.mark_column, old_mark, how.mark_type)
-                         || CASE WHEN how.nullable THEN format(' OR m.%I IS NULL', how.mark_column) ELSE '' END;
+            condition := format('m.%I >= %L::%s', how.mark_column, old_mark, how.mark_type);
         END IF;
         -- 1. the bound
         IF how.mark_type = 'timestamptz'::regtype THEN
@@ -428,8 +427,12 @@ BEGIN
             EXIT WHEN drained OR clock_timestamp() >= started + settle;
             PERFORM pg_sleep(0.01);
         END LOOP;
-        -- 4. read from the old mark
+        -- 4. read from the old mark (rows without a value in a nullable
+        -- column, which no range reaches, in a second index scan of their own)
         made := pgmodelnames.create_placeholders_where(condition);
+        IF old_mark IS NOT NULL AND how.nullable THEN
+            made := made + pgmodelnames.create_placeholders_where(format('m.%I IS NULL', how.mark_column));
+        END IF;
     ELSIF how.method = 'index' THEN
         made := pgmodelnames.create_placeholders_by_index();
     ELSE
