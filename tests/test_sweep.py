@@ -204,6 +204,33 @@ def test_downgrade_from_sweep_mode_restores_the_trigger_and_the_history(swept_db
     assert swept_db.value("SELECT mode FROM pgmodelnames.sweep_state") == "trigger"
 
 
+def test_index_path_when_chosen_reads_every_distinct_id(swept_db):
+    """set_sweep_method('index'): exact whoever set created_at (a replica, an import with old
+    timestamps), where a mark would have passed the row."""
+    swept_db.execute("CREATE INDEX ON public.messages (model_id)")
+    assert swept_db.value("SELECT pgmodelnames.set_sweep_method('index')") == "index"
+    model = uuid.uuid4()
+    with swept_db.connect() as conn:
+        conn.execute("INSERT INTO public.messages (model_id, provider, created_at) VALUES (%s, 'vllm', '2001-01-01')",
+                     (str(model),))
+    result = sweep(swept_db)
+    assert (result["method"], result["created"]) == ("index", 1) and has_model(swept_db, model)
+    assert swept_db.value("SELECT pgmodelnames.set_sweep_method('auto')") == "column"
+    with pytest.raises(psycopg.Error):
+        swept_db.execute("SELECT pgmodelnames.set_sweep_method('fast')")
+
+
+def test_an_import_below_the_mark_needs_a_full_sweep(swept_db):
+    """The documented limit of the mark: a row whose created_at the app set below it is found by
+    the next full sweep (pg_cron runs one nightly), not by an incremental one."""
+    model = uuid.uuid4()
+    with swept_db.connect() as conn:
+        conn.execute("INSERT INTO public.messages (model_id, provider, created_at) VALUES (%s, 'vllm', '2001-01-01')",
+                     (str(model),))
+    assert sweep(swept_db)["created"] == 0
+    assert sweep(swept_db, full=True)["created"] == 1 and has_model(swept_db, model)
+
+
 def test_backfill_runs_the_sweep(swept_db):
     model = uuid.uuid4()
     with swept_db.connect() as conn:

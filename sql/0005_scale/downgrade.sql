@@ -30,6 +30,7 @@ DROP FUNCTION IF EXISTS pgmodelnames.schedule_sweep(text, text);
 DROP FUNCTION IF EXISTS pgmodelnames.unschedule_sweep(boolean);
 DROP FUNCTION IF EXISTS pgmodelnames.set_placeholder_mode(text);
 DROP FUNCTION IF EXISTS pgmodelnames.sweep(boolean, interval);
+DROP FUNCTION IF EXISTS pgmodelnames.set_sweep_method(text);
 DROP FUNCTION IF EXISTS pgmodelnames.sweep_method();
 DROP FUNCTION IF EXISTS pgmodelnames.create_placeholders_by_index();
 -- create_missing_placeholders() and install_placeholder_trigger() call these:

@@ -75,6 +75,8 @@ RETURN format(
 -- The placeholder mode and the sweep's progress. One row.
 --   mode           trigger: the row trigger on messages creates placeholders;
 --                  sweep: no trigger, pgmodelnames.sweep() does
+--   prefer         auto: the sweep picks how it reads messages (sweep_method());
+--                  index / full: always that way (set_sweep_method())
 --   mark_time / mark_number
 --                  the high-water mark on messages.<mark_column> (a
 --                  timestamptz or an integer column): every committed
@@ -84,6 +86,7 @@ CREATE TABLE IF NOT EXISTS pgmodelnames.sweep_state (
     singleton          boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     mode               text NOT NULL DEFAULT 'trigger' CHECK (mode IN ('trigger', 'sweep')),
     mode_changed_at    timestamptz NOT NULL DEFAULT now(),
+    prefer             text NOT NULL DEFAULT 'auto' CHECK (prefer IN ('auto', 'index', 'full')),
     method             text CHECK (method IN ('column', 'index', 'full')),
     mark_column        name,
     mark_time          timestamptz,
@@ -289,7 +292,12 @@ CREATE OR REPLACE FUNCTION pgmodelnames.sweep_method(OUT method text, OUT mark_c
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     messages_table constant regclass := '@app_schema_literal@.messages'::regclass;
+    preferred      constant text := coalesce((SELECT s.prefer FROM pgmodelnames.sweep_state AS s), 'auto');
 BEGIN
+    IF preferred = 'full' THEN
+        method := 'full';
+        RETURN;
+    END IF;
     SELECT 'column', c.attname, c.atttypid::regtype, NOT c.attnotnull
       INTO method, mark_column, mark_type, nullable
       FROM (SELECT a.attname, a.atttypid, a.attnotnull,
@@ -311,7 +319,7 @@ BEGIN
               LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
              WHERE i.indrelid = messages_table AND am.amname = 'btree' AND i.indpred IS NULL
                AND i.indisvalid AND i.indisready AND NOT a.attisdropped) AS c
-     WHERE c.preference IS NOT NULL
+     WHERE c.preference IS NOT NULL AND preferred = 'auto'
      ORDER BY c.preference, c.attname
      LIMIT 1;
     IF method IS NULL THEN
@@ -324,6 +332,27 @@ BEGIN
                               AND i.indisvalid AND i.indisready AND a.attname = 'model_id')
                        THEN 'index' ELSE 'full' END;
     END IF;
+END
+$$;
+
+-- Choose how the sweep reads messages: auto (the default: a high-water mark
+-- where messages has a column for it, else the index path, else a full
+-- scan), index (the loose index scan of an index on model_id, also where a
+-- mark column exists: exact whoever set the values, e.g. on a logical
+-- replication subscriber, where created_at and identity values come from the
+-- publisher and can arrive below the mark), or full. Returns the method the
+-- next sweep will use.
+CREATE OR REPLACE FUNCTION pgmodelnames.set_sweep_method(preference text)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    wanted constant text := lower(btrim(preference));
+BEGIN
+    IF wanted IS NULL OR wanted NOT IN ('auto', 'index', 'full') THEN
+        RAISE EXCEPTION USING ERRCODE = 'PMN03',
+            MESSAGE = format('unknown sweep method %L: use auto, index or full', left(preference, 40));
+    END IF;
+    UPDATE pgmodelnames.sweep_state SET prefer = wanted;
+    RETURN (pgmodelnames.sweep_method()).method;
 END
 $$;
 
@@ -641,6 +670,7 @@ REVOKE EXECUTE ON FUNCTION
     pgmodelnames.create_missing_placeholders(),
     pgmodelnames.create_placeholders_by_index(),
     pgmodelnames.sweep_method(),
+    pgmodelnames.set_sweep_method(text),
     pgmodelnames.sweep(boolean, interval),
     pgmodelnames.set_placeholder_mode(text),
     pgmodelnames.set_covered_providers(text[]),
