@@ -84,7 +84,7 @@ def pgmodelnames(cfg: Config, *args: str, db: str) -> subprocess.CompletedProces
                           capture_output=True, text=True)
 
 
-def upgrade(cfg: Config, db: str) -> None:
-    r = pgmodelnames(cfg, "upgrade", db=db)
+def upgrade(cfg: Config, db: str, *args: str) -> None:
+    r = pgmodelnames(cfg, "upgrade", *args, db=db)
     if r.returncode:
         raise SystemExit(f"pgmodelnames upgrade failed on {db}: {r.stderr.strip()}")

@@ -22,6 +22,7 @@ class Variant:
     installs_pgmodelnames: bool
     patch: str | None = None
     coltypes: tuple[str, ...] = ("uuid", "text")
+    upgrade_args: tuple[str, ...] = ()
 
 
 VARIANTS = {v.name: v for v in (
@@ -35,6 +36,12 @@ VARIANTS = {v.name: v for v in (
             coltypes=("uuid",)),
     Variant("floor", "pgmodelnames' trigger and WHEN clause calling an empty plpgsql function "
             "(what any row trigger costs)", True, "floor.sql"),
+    Variant("oldrx", "pgmodelnames with revision 0004's UUID-shape test in the WHEN clause (TEXT only)",
+            True, "oldrx.sql", coltypes=("text",)),
+    Variant("oldfloor", "floor behind revision 0004's UUID-shape test (TEXT only)", True, "oldfloor.sql",
+            coltypes=("text",)),
+    Variant("sweep", "pgmodelnames in sweep mode: no trigger on messages", True,
+            upgrade_args=("--placeholders", "sweep")),
 )}
 
 
@@ -46,7 +53,7 @@ def build(cfg: Config, variant: Variant, coltype: str) -> str:
     name = db_name(cfg, variant.name, coltype)
     db.create_app_db(cfg, name, coltype)
     if variant.installs_pgmodelnames:
-        db.upgrade(cfg, name)
+        db.upgrade(cfg, name, *variant.upgrade_args)
     with db.connect(cfg, name) as c:
         if variant.patch:
             db.run_sql(c, f"variants/{variant.patch}")

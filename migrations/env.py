@@ -56,6 +56,14 @@ def _command() -> str | None:
     return command
 
 
+def _placeholder_mode() -> str:
+    """The mode `upgrade --placeholders` asks for, checked by the preflight ('' = as installed)."""
+    mode = alembic_config.attributes.get("placeholder_mode") or _x_argument("placeholders") or ""
+    if mode not in ("", "trigger", "sweep"):
+        raise UserError(f"unknown placeholder mode {mode[:20]!r}: use trigger or sweep", USAGE)
+    return mode
+
+
 def _lock_wait() -> float:
     raw = alembic_config.attributes.get("lock_wait") or _x_argument("lock_wait") or DEFAULT_LOCK_WAIT
     try:
@@ -119,7 +127,7 @@ def run_migrations_offline() -> None:
     write(render("offline_header.sql", schema, lock_key=str(ADVISORY_LOCK_KEY)))
     if _command() == "upgrade":
         write(render("preflight/schema.sql", schema))
-        write(render("preflight/install.sql", schema))
+        write(render("preflight/install.sql", schema, placeholder_mode=_placeholder_mode()))
     write(f"CREATE SCHEMA IF NOT EXISTS {VERSION_SCHEMA};\n")
     context.run_migrations()
     write(render("offline_footer.sql", schema, lock_key=str(ADVISORY_LOCK_KEY)))
@@ -167,7 +175,7 @@ def run_migrations_online() -> None:
             alembic_config.attributes["app_schema"] = schema
             if _command() == "upgrade":
                 raw.execute(render("preflight/schema.sql", schema))
-                raw.execute(render("preflight/install.sql", schema))
+                raw.execute(render("preflight/install.sql", schema, placeholder_mode=_placeholder_mode()))
             elif db.installed_revision(raw) is None and _command() == "downgrade":
                 # Nothing installed: a downgrade has nothing to do and creates nothing.
                 alembic_config.attributes["revision_before"] = None

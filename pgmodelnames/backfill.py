@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from pgmodelnames import db, errors, evidence, rename, sqlfiles, vllm
+from pgmodelnames import db, errors, evidence, rename, sqlfiles, sweep, vllm
 from pgmodelnames.config import Settings
 from pgmodelnames.errors import UserError
 from pgmodelnames.names import clean_text
@@ -42,6 +42,7 @@ class Report:
     exit_code: int
     results: list[vllm.Result] = field(default_factory=list, repr=False)  # the answers, to apply them again
     unusable: list[dict] = field(default_factory=list, repr=False)
+    swept: dict | None = None  # the sweep run before the pass (sweep mode), None in a dry run
 
 
 def _query(name: str, schema: str | None = None, **fragments: str) -> str:
@@ -197,6 +198,9 @@ def run_pass(settings: Settings, options: Options, *, results: list[vllm.Result]
     evidence the caller already has (--watch): not read again."""
     with db.connect(settings, autocommit=True) as conn, db.database_errors():
         schema = _app_schema(conn, settings)
+        # Sweep mode: placeholders for the model ids new in messages first, so
+        # this pass can name them (a no-op in trigger mode; its own transaction).
+        swept = None if options.dry_run else sweep.sweep_in(conn)
         columns = read_columns(conn, schema)
         _check_registration(columns, options)
         rows = read_rows(conn, schema)
@@ -224,7 +228,7 @@ def run_pass(settings: Settings, options: Options, *, results: list[vllm.Result]
                        for result in results] + list(unusable or [])
     failed = any(entry["fails_run"] for entry in endpoint_report)
     return Report(options.dry_run, endpoint_report, plan, applied,
-                  errors.ENDPOINT_FAILED if failed else errors.OK, results, list(unusable or []))
+                  errors.ENDPOINT_FAILED if failed else errors.OK, results, list(unusable or []), swept)
 
 
 def endpoint_entry(result: vllm.Result, notices: list[str], sources: dict[str, str]) -> dict:

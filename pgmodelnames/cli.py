@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     migration_options(sub)
     sub.add_argument("--providers", metavar="LIST",
                      help="comma-separated providers that get placeholders (default vllm)")
+    sub.add_argument("--placeholders", choices=("trigger", "sweep"),
+                     help="where placeholders come from: a trigger on messages (default), or the sweep "
+                          "(no trigger: `pgmodelnames sweep`, backfill, pg_cron)")
 
     sub = add("downgrade", "roll back to a revision (base = remove everything but the schema); never deletes rows")
     sub.add_argument("revision")
@@ -102,6 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="one JSON document for scripts")
     sub.add_argument("--timeout", type=_seconds, default=5.0, metavar="S", help="per-endpoint timeout (default 5)")
     sub.add_argument("--watch", type=_seconds, metavar="S", help="repeat every S seconds until interrupted")
+
+    sub = add("sweep", "sweep mode: placeholders for the model ids new in messages since the last sweep")
+    sub.add_argument("--full", action="store_true", help="read all of messages, not only what is new")
+    sub.add_argument("--json", action="store_true", help="one JSON document for scripts")
+    sub.add_argument("--schedule", nargs="?", const="* * * * *", metavar="CRON",
+                     help="run it inside the database with pg_cron instead (default every minute: '* * * * *'), "
+                          "plus a nightly full sweep")
+    sub.add_argument("--full-schedule", default="17 3 * * *", metavar="CRON",
+                     help="pg_cron schedule of the full sweep (default '17 3 * * *'; 'none' for none)")
+    sub.add_argument("--unschedule", action="store_true", help="remove the pg_cron jobs")
 
     sub = add("rename", "give one model a human name (never replaced by pgmodelnames)")
     sub.add_argument("uuid")
@@ -318,7 +331,9 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         out = sys.stdout
         if command == "upgrade":
             providers = _providers(args.providers)
-            runner.upgrade(settings, args.revision, sql=True, output=out)
+            runner.upgrade(settings, args.revision, sql=True, output=out, placeholder_mode=args.placeholders)
+            if args.placeholders is not None:
+                runner.set_placeholder_mode(settings, args.placeholders, sql=True, output=out)
             if providers is not None:
                 runner.set_providers(settings, providers, sql=True, output=out)
         elif command == "downgrade":
@@ -328,10 +343,29 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         return errors.OK
     if command == "upgrade":
         providers = _providers(args.providers)
-        result = runner.upgrade(settings, args.revision, lock_wait=args.lock_wait)
+        result = runner.upgrade(settings, args.revision, lock_wait=args.lock_wait,
+                                placeholder_mode=args.placeholders)
+        switched = None
+        if args.placeholders is not None:
+            switched = runner.set_placeholder_mode(settings, args.placeholders)
         if providers is not None:
             runner.set_providers(settings, providers)
-        face.out(output.migrated_text(result, "upgrade", providers))
+        face.out(output.migrated_text(result, "upgrade", providers, switched))
+        return errors.OK
+    if command == "sweep":
+        from pgmodelnames import sweep
+
+        if args.unschedule:
+            if args.schedule is not None or args.full:
+                raise UserError("--unschedule goes alone", errors.USAGE)
+            face.out(output.unscheduled_text(sweep.unschedule(settings)))
+            return errors.OK
+        if args.schedule is not None:
+            full_every = None if args.full_schedule.strip().lower() == "none" else args.full_schedule
+            face.out(output.scheduled_text(sweep.schedule(settings, args.schedule, full_every)))
+            return errors.OK
+        result = sweep.run(settings, full=args.full)
+        face.out(output.as_json(result) if args.json else output.sweep_text(result))
         return errors.OK
     if command == "downgrade":
         face.out(output.migrated_text(runner.downgrade(settings, args.revision, lock_wait=args.lock_wait),

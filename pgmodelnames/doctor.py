@@ -79,6 +79,8 @@ def diagnose(settings: Settings) -> dict[str, Any]:
             row = conn.execute("SELECT max(version_num) FROM pgmodelnames.alembic_version").fetchone()
             revision = row[0] if row else None
         state = _rows(conn, "installation_state", schema)[0] if objects["has_installation"] else None
+        has_modes = conn.execute("SELECT to_regprocedure('pgmodelnames.sweep_status()') IS NOT NULL").fetchone()[0]
+        placeholders = _rows(conn, "placeholder_mode", schema)[0] if has_modes else None
         providers = list(state["covered_providers"]) if state else DEFAULT_PROVIDERS
         conn.execute("SELECT set_config('pgmodelnames.doctor_providers', %s, true)", [",".join(providers)])
 
@@ -121,6 +123,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
              "model_ids": r["model_ids"], "messages": r["messages"], "examples": r["examples"] or []}
             for r in unknown
         ],
+        "placeholder_mode": _placeholder_mode(placeholders, unknown),
         "messages_scan": {"method": "loose index scan on messages.model_id" if indexed else "sequential scan",
                           "estimated_rows": tables["messages_estimate"], "seconds": round(elapsed, 3)},
         "placeholders": detail["unresolved"] if detail else [],
@@ -164,6 +167,22 @@ def _placeholders(rows, columns, found) -> dict[str, Any]:
     return {"unresolved": plan.unresolved,
             "servers": [backfill.endpoint_entry(result, [], found_in) for result in results] + unusable,
             "named_by_backfill": [change.model for change in plan.changes if change.model in waiting]}
+
+
+SWEEP_LATE_AFTER = 15 * 60  # seconds: model ids waiting longer than this for a sweep are a problem
+
+
+def _placeholder_mode(row: dict[str, Any] | None, unknown: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where placeholders come from; in sweep mode, how many covered model ids wait for the next sweep."""
+    if row is None:
+        return {"mode": "trigger", "distributed": False}
+    entry = {k: row[k] for k in ("mode", "distributed", "method", "mark_column", "high_water_mark",
+                                 "held_back_since", "held_back_pids", "last_sweep_at", "last_sweep_created",
+                                 "last_full_sweep_at", "sweeps", "scheduled")}
+    entry["seconds_since_last_sweep"] = (round(row["seconds_since_last_sweep"], 1)
+                                         if row["seconds_since_last_sweep"] is not None else None)
+    entry["waiting_model_ids"] = sum(u["model_ids"] for u in unknown if u["covered"] and u["is_uuid"])
+    return entry
 
 
 def _models(rows: list[dict[str, Any]], machine: dict[str, int] | None) -> list[dict[str, Any]]:
@@ -248,7 +267,10 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
         if not objects["display_name_function"]:
             problems.append(_problem("function_missing", f"the function {schema}.model_display_name() is missing",
                                      reinstall))
-    if revision is not None and revision >= "0003":
+    sweep_mode = report["placeholder_mode"]["mode"] == "sweep"
+    if sweep_mode:
+        _sweep_findings(report, problems, notes)
+    if revision is not None and revision >= "0003" and not sweep_mode:
         trigger = objects["placeholder_trigger"]
         if not trigger["present"]:
             problems.append(_problem(
@@ -285,6 +307,8 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
         examples = ", ".join(e["model_id"] for e in u["examples"][:3])
         provider = u["provider"] if u["provider"] is not None else "(no provider)"
         counts = f"{u['model_ids']} id(s) in {u['messages']} message(s), e.g. {examples}"
+        if u["is_uuid"] and u["covered"] and sweep_mode:
+            continue  # counted by _sweep_findings: waiting for the next sweep
         if u["is_uuid"] and u["covered"]:
             problems.append(_problem(
                 "orphans", f"messages of provider {provider} name model UUIDs with no llm_models row "
@@ -339,3 +363,33 @@ def _placeholder_problems(detail: dict[str, Any]) -> list[dict]:
             "served model a UUID is: a person must choose (evidence and candidates above)",
             *steps))
     return problems
+
+
+def _sweep_findings(report: dict[str, Any], problems: list[dict], notes: list[dict]) -> None:
+    """Sweep mode: model ids waiting for the next sweep are expected for a while; a sweep that
+    has not run for SWEEP_LATE_AFTER while they wait is a problem."""
+    p = report["placeholder_mode"]
+    waiting = p["waiting_model_ids"]
+    since = p["seconds_since_last_sweep"]
+    scheduled = "pgmodelnames sweep --schedule   (pg_cron, every minute)"
+    if waiting and (since is None or since > SWEEP_LATE_AFTER):
+        when = "no sweep has run yet" if since is None else f"the last sweep ran {since / 60:.0f} min ago"
+        problems.append(_problem(
+            "sweep_late", f"sweep mode: {waiting} covered model id(s) in messages have no llm_models row and "
+                          f"{when}: analytics shows them as UUIDs", "pgmodelnames sweep", scheduled))
+    elif waiting:
+        notes.append(_problem(
+            "sweep_waiting", f"sweep mode: {waiting} covered model id(s) wait for the next sweep "
+                             "(model_display_name() names them meanwhile)", "pgmodelnames sweep"))
+    if p["method"] == "full":
+        notes.append(_problem(
+            "sweep_reads_everything", "sweep mode: messages has no index the sweep can read new rows "
+                                      "through, so every sweep reads the whole table",
+            f"psql: CREATE INDEX CONCURRENTLY ON {report['app_schema']}.messages (created_at);   "
+            "(a timestamptz column with DEFAULT now(), or an identity column, indexed)"))
+    if p["held_back_since"] is not None or p["held_back_pids"]:
+        notes.append(_problem(
+            "sweep_held_back", "sweep mode: the high-water mark is held back by a transaction that was open "
+                               f"during the last sweep (pids {p['held_back_pids']}, open since "
+                               f"{p['held_back_since'] or 'unknown'}): each sweep re-reads from the old mark "
+                               "until it ends", "end long-running transactions (idle in transaction?)"))

@@ -36,6 +36,7 @@ EXIT_CODES: dict[int, str] = {
 # SQLSTATEs raised by pgmodelnames' own SQL.
 PREFLIGHT_SQLSTATE = "PMN01"  # sql/preflight/*.sql: the app schema cannot take the package
 WRONG_ROLE_SQLSTATE = "PMN02"  # sql/preflight/install.sql: another role must run the install
+NOT_HERE_SQLSTATE = "PMN03"  # sql/0005_scale: not possible on this database (Citus, pg_cron, isolation)
 
 
 class UserError(Exception):
@@ -69,7 +70,7 @@ def from_database_error(exc: BaseException) -> UserError:
     line = one_line(primary)
     if sqlstate == PREFLIGHT_SQLSTATE:
         return UserError(f"the app schema cannot take pgmodelnames: {line}", NOT_READY)
-    if sqlstate == WRONG_ROLE_SQLSTATE:
+    if sqlstate in (WRONG_ROLE_SQLSTATE, NOT_HERE_SQLSTATE):
         return UserError(line, NOT_READY)
     if sqlstate == "55P03":
         return UserError(

@@ -16,7 +16,7 @@ from pgmodelnames.backfill import Report
 from pgmodelnames.matching import Change
 from pgmodelnames.served_models import _short, _show, listing
 from pgmodelnames.rename import Renamed
-from pgmodelnames.runner import Migrated, Uninstalled
+from pgmodelnames.runner import Migrated, ModeSwitched, Uninstalled
 
 DOCTOR_STATE_LABELS = {
     "named": "named",
@@ -59,7 +59,8 @@ def as_json(document: Any, indent: int | None = 2) -> str:
 
 # ----------------------------------------------------------------- migrations
 
-def migrated_text(result: Migrated, direction: str, providers: list[str] | None = None) -> str:
+def migrated_text(result: Migrated, direction: str, providers: list[str] | None = None,
+                  switched: ModeSwitched | None = None) -> str:
     lines = []
     if providers is not None:
         lines.append(f"pgmodelnames: covered providers are now {', '.join(providers)}")
@@ -68,12 +69,57 @@ def migrated_text(result: Migrated, direction: str, providers: list[str] | None 
             lines.append(f"pgmodelnames: already at {result.after}, nothing to do")
         else:
             lines.append(f"pgmodelnames: upgraded {result.before or 'nothing'} -> {result.after}")
+        if switched is not None:
+            lines.append(mode_text(switched))
     elif result.before is None and result.after is None:
         lines.append("pgmodelnames: not installed, nothing to downgrade")
     else:
         lines.append(f"pgmodelnames: downgraded {result.before or 'nothing'} -> {result.after or 'base'} "
                      "(no rows deleted)")
     return "\n".join(lines)
+
+
+def mode_text(switched: ModeSwitched) -> str:
+    where = ("the trigger on messages" if switched.after == "trigger"
+             else "the sweep, with no trigger on messages (run `pgmodelnames sweep`, backfill, "
+                  "or `pgmodelnames sweep --schedule` for pg_cron)")
+    verb = "still come" if switched.before == switched.after else "now come"
+    return (f"pgmodelnames: placeholders {verb} from {where}; {switched.created} placeholder(s) created "
+            "for the messages already stored")
+
+
+# ----------------------------------------------------------------- sweep
+
+def sweep_text(result: dict[str, Any]) -> str:
+    if result["mode"] == "trigger":
+        if result["method"] is None:
+            return ("pgmodelnames: placeholders come from the trigger on messages: nothing to sweep "
+                    "(--full checks the stored messages)")
+        return (f"pgmodelnames: trigger mode, full pass over messages: {result['created']} placeholder(s) "
+                f"created in {result['seconds']:.2f} s")
+    how = {"column": f"messages.{result['mark_column']} from "
+                     f"{result['read_from'] if result['read_from'] is not None else 'the start (a full pass)'}",
+           "index": "the distinct model ids of the index on messages(model_id)",
+           "full": "all of messages (no index to read only what is new)"}[result["method"]]
+    line = (f"pgmodelnames: swept {how}: {result['created']} placeholder(s) created in "
+            f"{result['seconds']:.3f} s")
+    if result["held_back"]:
+        line += ("; the high-water mark stays where it was: a transaction that began before this sweep is "
+                 "still open (the next sweep reads its rows)")
+    elif result["high_water_mark"] is not None:
+        line += f"; high-water mark now {result['high_water_mark']}"
+    return line
+
+
+def scheduled_text(jobs: list[dict[str, Any]]) -> str:
+    lines = ["pgmodelnames: scheduled with pg_cron:"]
+    lines += table([[j["job_name"], repr(j["job_schedule"]), j["command"], f"jobid {j['jobid']}"] for j in jobs])
+    return "\n".join(lines)
+
+
+def unscheduled_text(removed: int) -> str:
+    return (f"pgmodelnames: removed {removed} pg_cron job(s)" if removed
+            else "pgmodelnames: no pg_cron sweep was scheduled")
 
 
 def uninstalled_text(result: Uninstalled) -> str:
@@ -123,11 +169,13 @@ def doctor_text(report: dict[str, Any]) -> str:
                                                   + _yes(o["view"]["security_invoker"], "on", "OFF")),
         "  guard trigger             " + present(o["guard_trigger"], _yes(o["guard_trigger"]["enabled"],
                                                                       "enabled", "DISABLED")),
-        "  placeholder trigger       " + present(o["placeholder_trigger"], _yes(o["placeholder_trigger"]["enabled"],
-                                                                            "enabled", "DISABLED")),
+        "  placeholder trigger       " + ("none (sweep mode)" if report["placeholder_mode"]["mode"] == "sweep" else
+                                        present(o["placeholder_trigger"], _yes(o["placeholder_trigger"]["enabled"],
+                                                                               "enabled", "DISABLED"))),
         "  llm_models.name NOT NULL  " + _yes(o["name_constraint"]["not_null"] and o["name_constraint"]["validated"],
                                           "yes", "no"),
         "  covered providers         " + ", ".join(report["covered_providers"]),
+        *_placeholder_mode_lines(report["placeholder_mode"]),
         "",
         "Models of covered providers in llm_models",
     ]
@@ -279,11 +327,32 @@ def new_placeholder_line(entry: dict) -> str:
             f"{seen}; {entry['reason']}; to name it: {entry['commands']['map']}")
 
 
+def _placeholder_mode_lines(p: dict[str, Any]) -> list[str]:
+    if p["mode"] == "trigger":
+        return ["  placeholders              trigger on messages"
+                + (" (messages is a Citus distributed table: use sweep mode)" if p["distributed"] else "")]
+    how = {"column": f"new rows by messages.{p['mark_column']} (high-water mark {p['high_water_mark'] or 'not set yet'})",
+           "index": "the distinct model ids of the index on messages(model_id)",
+           "full": "all of messages on every sweep (no index to read only new rows)"}.get(p["method"], "?")
+    if p["last_sweep_at"] is None:
+        last = "never"
+    else:
+        last = (f"{p['last_sweep_at']:%Y-%m-%d %H:%M:%S %Z} ({p['seconds_since_last_sweep']:.0f} s ago), "
+                f"created {p['last_sweep_created']}")
+    jobs = ", ".join(f"{j['job']} {j['schedule']!r}" + ("" if j["active"] else " (inactive)") for j in p["scheduled"])
+    return ["  placeholders              sweep (no trigger on messages)"
+            + (", messages is a Citus distributed table" if p["distributed"] else ""),
+            f"  sweep reads               {how}",
+            f"  last sweep                {last}",
+            f"  pg_cron                   {jobs or 'not scheduled'}",
+            f"  waiting for the sweep     {p['waiting_model_ids']} model id(s)"]
+
+
 # ----------------------------------------------------------------- backfill
 
 # Every --json document of backfill has these keys (also every line of --watch --json).
 BACKFILL_JSON_KEYS = ("event", "at", "dry_run", "endpoints", "changes", "registered", "not_registered", "unmatched",
-                      "unresolved_placeholders", "left_alone", "nothing_to_do", "exit_code", "placeholder")
+                      "unresolved_placeholders", "left_alone", "nothing_to_do", "sweep", "exit_code", "placeholder")
 
 
 def backfill_json(report: Report, event: str = "pass", endpoints: list[dict] | None = None,
@@ -305,6 +374,7 @@ def backfill_json(report: Report, event: str = "pass", endpoints: list[dict] | N
         "unresolved_placeholders": report.plan.unresolved,
         "left_alone": report.plan.left_alone,
         "nothing_to_do": not report.applied,
+        "sweep": report.swept,
         "exit_code": report.exit_code,
         "placeholder": placeholder,
     }
@@ -429,6 +499,8 @@ def backfill_text(report: Report) -> str:
     plan, lines = report.plan, []
     if report.dry_run:
         lines.append("dry run: nothing is changed")
+    if report.swept is not None and report.swept["mode"] == "sweep":
+        lines.append(f"sweep: {report.swept['created']} new placeholder(s) for model ids new in messages")
     lines.append("endpoints:")
     lines += _endpoint_lines(report.endpoints) or ["  none: pass --endpoint URL, or set base_url on your vLLM rows"]
     lines += applied_lines(report)
@@ -459,11 +531,14 @@ def backfill_text(report: Report) -> str:
 def backfill_changes(report: Report, moved: list[dict], as_json: bool) -> str | None:
     """A --watch pass after the first: only what changed (names written,
     rows registered, endpoints whose status changed), or None."""
-    if not report.applied and not moved:
+    swept = report.swept["created"] if report.swept is not None and report.swept["mode"] == "sweep" else 0
+    if not report.applied and not moved and not swept:
         return None
     if as_json:
         return as_json_line(backfill_json(report, "changes", endpoints=moved))
     lines = [time.strftime("%Y-%m-%d %H:%M:%S")]
+    if swept:
+        lines.append(f"sweep: {swept} new placeholder(s) for model ids new in messages")
     if moved:
         lines += _endpoint_lines(moved)
     lines += applied_lines(report)

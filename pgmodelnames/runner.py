@@ -68,9 +68,13 @@ def _alembic(run, settings: Settings) -> None:
 
 
 def upgrade(settings: Settings, revision: str = HEAD, sql: bool = False,
-            output: TextIO | None = None, lock_wait: float | None = None) -> Migrated:
-    """Apply migrations; returns the revisions before and after, read under the migration lock."""
+            output: TextIO | None = None, lock_wait: float | None = None,
+            placeholder_mode: str | None = None) -> Migrated:
+    """Apply migrations; returns the revisions before and after, read under the migration lock.
+    placeholder_mode (trigger/sweep) is only checked here (the preflight refuses trigger mode
+    on a Citus distributed messages table); set_placeholder_mode() switches it afterwards."""
     cfg = _config(settings, "upgrade", output, lock_wait)
+    cfg.attributes["placeholder_mode"] = placeholder_mode or ""
     _alembic(lambda: command.upgrade(cfg, check_revision(revision), sql=sql), settings)
     return Migrated(cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after"))
 
@@ -87,6 +91,30 @@ def set_providers(settings: Settings, providers: list[str], sql: bool = False,
             raise UserError("--providers needs the placeholder trigger (upgrade to head first)", NOT_READY)
         conn.execute(statement)
         conn.commit()
+
+
+@dataclass(frozen=True)
+class ModeSwitched:
+    before: str
+    after: str
+    created: int
+
+
+def set_placeholder_mode(settings: Settings, mode: str, sql: bool = False,
+                         output: TextIO | None = None) -> ModeSwitched | None:
+    """Switch where placeholders come from (trigger or sweep), then give placeholders to the
+    stored messages in a transaction of its own (history pass, or the first full sweep)."""
+    switch = sqlfiles.render("set_placeholder_mode.sql", mode=_literal(mode))
+    history = sqlfiles.render("sweep_full.sql")
+    if sql:
+        output.write(switch + history)
+        return None
+    with db.connect(settings, autocommit=True) as conn, db.database_errors():
+        if conn.execute("SELECT to_regprocedure('pgmodelnames.set_placeholder_mode(text)')").fetchone()[0] is None:
+            raise UserError("--placeholders needs revision 0005 (upgrade to head first)", NOT_READY)
+        before = conn.execute(switch).fetchone()[0]
+        created = conn.execute(history).fetchone()[0]
+    return ModeSwitched(before, mode, created)
 
 
 def downgrade(settings: Settings, revision: str, sql: bool = False,

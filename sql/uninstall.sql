@@ -14,6 +14,11 @@ BEGIN
     IF messages IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS zz_pgmodelnames_placeholder ON %s', messages);
     END IF;
+    -- pg_cron jobs of sweep mode (revision 0005), found by name.
+    IF to_regclass('cron.job') IS NOT NULL AND to_regprocedure('cron.unschedule(bigint)') IS NOT NULL THEN
+        PERFORM cron.unschedule(j.jobid) FROM cron.job AS j
+          WHERE j.jobname IN ('pgmodelnames-sweep', 'pgmodelnames-full-sweep');
+    END IF;
     IF llm_models IS NOT NULL THEN
         SELECT d.description INTO note
           FROM pg_catalog.pg_constraint c

@@ -42,7 +42,7 @@ def test_healthy_after_install(installed_db):
     code, report = doctor_json(installed_db)
     assert code == errors.OK
     assert report["healthy"] is True and report["problems"] == []
-    assert report["revision"] == report["head"] == "0004"
+    assert report["revision"] == report["head"] == "0005"
     assert report["objects"]["view"] == {"present": True, "security_invoker": True}
     assert report["objects"]["placeholder_trigger"] == {"present": True, "enabled": True}
     assert report["objects"]["guard_trigger"] == {"present": True, "enabled": True}

@@ -18,7 +18,7 @@ from catalog import app_rows, snapshot
 from pgmodelnames.config import resource_dir
 from support import PASSWORD_ROLE, first_server, seed_problem, wait_for_lock_wait
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_single_head():
@@ -31,7 +31,7 @@ def test_single_head():
 def test_upgrade_installs_schema_and_version_table(app_db):
     result = app_db.cli("upgrade")
     assert result.code == 0, result.err
-    assert "upgraded nothing -> 0004" in result.out
+    assert "upgraded nothing -> 0005" in result.out
     assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
     assert app_db.cli("current").out.strip() == HEAD
     # A second run finds nothing to do.

@@ -1,5 +1,8 @@
-"""The placeholder trigger on messages: every covered-provider model UUID gets
-an llm_models row, and no message insert ever fails because of it."""
+"""The placeholder guarantees: every covered-provider model UUID gets exactly
+one llm_models row, history included, and no message insert ever fails
+because of pgmodelnames. Held by the trigger on messages (trigger mode) and,
+where they apply, by the sweep (sweep mode, revision 0005: no trigger; the
+tests run the sweep before they look). Sweep-only behaviour: test_sweep.py."""
 
 from __future__ import annotations
 
@@ -24,15 +27,46 @@ def insert_message(conn, model, provider="vllm", user=ALICE):
                  (user, model, provider))
 
 
+MODES = ["trigger", "sweep"]
+
+
+def use_mode(db, mode: str):
+    """Put an installed database in MODE (sweep: with an index on messages(created_at), which the
+    sweep reads new rows through)."""
+    if mode == "sweep":
+        db.execute("CREATE INDEX IF NOT EXISTS messages_created_at ON public.messages (created_at)")
+        result = db.cli("upgrade", "--placeholders", "sweep")
+        assert result.code == 0, result.err
+    db.mode = mode
+    return db
+
+
+def settle(db) -> None:
+    """Sweep mode: run the sweep, as pg_cron or backfill would; trigger mode: nothing to do."""
+    if getattr(db, "mode", "trigger") == "sweep":
+        result = db.cli("sweep")
+        assert result.code == 0, result.err
+
+
+@pytest.fixture(params=[(kind, mode) for mode in MODES for kind in ("minimal", "supabase")],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def mode_db(request, make_db):
+    """Each fixture schema, installed, in each placeholder mode."""
+    kind, mode = request.param
+    return use_mode(make_db(kind, installed=True), mode)
+
+
 def placeholder(db, model) -> tuple | None:
     rows = db.query("SELECT name, provider, enabled FROM public.llm_models WHERE id = %s", (str(model),))
     return rows[0] if rows else None
 
 
-def test_unknown_model_gets_a_placeholder(installed_db):
+def test_unknown_model_gets_a_placeholder(mode_db):
+    installed_db = mode_db
     model = uuid.uuid4()
     with installed_db.connect() as conn:
         insert_message(conn, str(model), provider=" vLLM ")
+    settle(installed_db)
     assert placeholder(installed_db, model) == (f"Unknown vllm model {str(model)[:8]}", "vllm", False)
     assert installed_db.value("SELECT user_id::text FROM public.llm_models WHERE id = %s", (model,)) == ALICE
     assert installed_db.query("SELECT source FROM pgmodelnames.machine_names WHERE model_uuid = %s", (model,)) == \
@@ -44,10 +78,12 @@ def test_unknown_model_gets_a_placeholder(installed_db):
     # A second message for the same model does nothing more.
     with installed_db.connect() as conn:
         insert_message(conn, str(model))
+    settle(installed_db)
     assert installed_db.value("SELECT count(*) FROM public.llm_models WHERE id = %s", (model,)) == 1
 
 
-def test_known_models_and_other_providers_are_untouched(installed_db):
+def test_known_models_and_other_providers_are_untouched(mode_db):
+    installed_db = mode_db
     known = uuid.uuid4()
     base = "'', ''" if installed_db.kind == "supabase" else "NULL, NULL"
     installed_db.execute(f"INSERT INTO public.llm_models (id, name, provider, base_url, model_id) VALUES (%s, 'Known', 'vllm', {base})",
@@ -58,6 +94,7 @@ def test_known_models_and_other_providers_are_untouched(installed_db):
         insert_message(conn, str(other), provider="openai")
         insert_message(conn, str(uuid.uuid4()), provider=None)
         insert_message(conn, None)
+    settle(installed_db)
     assert installed_db.value("SELECT count(*) FROM public.llm_models") == 1
     assert installed_db.value("SELECT count(*) FROM public.messages") == 4
 
@@ -67,18 +104,22 @@ def test_known_models_and_other_providers_are_untouched(installed_db):
     "'; DROP TABLE messages; --", "{fdab6388-0000-4000-8000-000000000001}",
     "FDAB6388-0000-4000-8000-00000000000Z", " fdab6388-0000-4000-8000-000000000001",
 ])
-def test_text_ids_that_are_not_uuids_pass_through(make_db, model_id):
-    db = make_db("supabase", installed=True)
+@pytest.mark.parametrize("mode", MODES)
+def test_text_ids_that_are_not_uuids_pass_through(make_db, model_id, mode):
+    db = use_mode(make_db("supabase", installed=True), mode)
     with db.connect() as conn:
         insert_message(conn, model_id)
+    settle(db)
     assert db.value("SELECT model_id FROM public.messages") == model_id
     assert db.value("SELECT count(*) FROM public.llm_models") == 0
 
 
-def test_text_uuid_in_upper_case_gets_a_placeholder(make_db):
-    db = make_db("supabase", installed=True)
+@pytest.mark.parametrize("mode", MODES)
+def test_text_uuid_in_upper_case_gets_a_placeholder(make_db, mode):
+    db = use_mode(make_db("supabase", installed=True), mode)
     with db.connect() as conn:
         insert_message(conn, "FDAB6388-0000-4000-8000-000000000001")
+    settle(db)
     assert placeholder(db, "fdab6388-0000-4000-8000-000000000001")[0] == "Unknown vllm model fdab6388"
 
 
@@ -101,6 +142,31 @@ def hypothesis_db(installed_supabase):
         yield conn
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(model_id=st.one_of(st.none(), st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()),
+                          st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                                  max_size=60)),
+       provider=st.one_of(st.none(), st.sampled_from(["vllm", "VLLM", " vllm", "openai", ""])))
+def test_any_message_is_swept_without_error(sweep_hypothesis_db, model_id, provider):
+    """Sweep mode: whatever a message holds, its insert and the sweep both succeed, and a
+    covered UUID gets its placeholder."""
+    conn = sweep_hypothesis_db
+    with conn.transaction(force_rollback=True):
+        insert_message(conn, model_id, provider=provider)
+        conn.execute("SELECT * FROM pgmodelnames.sweep()")
+        made = conn.execute("SELECT count(*) FROM public.llm_models").fetchone()[0]
+        expected = (model_id is not None and (provider or "").strip().lower() == "vllm"
+                    and conn.execute("SELECT pgmodelnames.looks_like_uuid(%s)", (model_id,)).fetchone()[0])
+        assert made == (1 if expected else 0)
+
+
+@pytest.fixture
+def sweep_hypothesis_db(make_db):
+    db = use_mode(make_db("supabase", installed=True), "sweep")
+    with db.connect() as conn:
+        yield conn
+
+
 def test_update_of_model_id_creates_a_placeholder(installed_db):
     model = uuid.uuid4()
     with installed_db.connect() as conn:
@@ -117,7 +183,8 @@ def test_update_of_model_id_creates_a_placeholder(installed_db):
 
 @pytest.mark.parametrize("first_read", ["SELECT 1", "SELECT count(*) FROM public.llm_models"])
 @pytest.mark.parametrize("isolation", ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"])
-def test_concurrent_inserts_of_one_new_model(installed_db, isolation, first_read):
+def test_concurrent_inserts_of_one_new_model(mode_db, isolation, first_read):
+    installed_db = mode_db
     model = str(uuid.uuid4())
     sessions = 8
     barrier = threading.Barrier(sessions)
@@ -144,6 +211,7 @@ def test_concurrent_inserts_of_one_new_model(installed_db, isolation, first_read
     for t in threads:
         t.join(timeout=60)
     assert errors == []
+    settle(installed_db)
     assert installed_db.value("SELECT count(*) FROM public.messages WHERE model_id::text = %s", (model,)) == sessions
     assert installed_db.value("SELECT count(*) FROM public.llm_models WHERE id = %s", (model,)) == 1
     # A lost race is success: the placeholder exists, so nobody is warned.
@@ -194,18 +262,21 @@ def test_partitioned_messages_in_another_schema(make_db):
 # --- roles, row-level security, search_path ----------------------------------------------------
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("role,user", [("authenticated", ALICE), ("service_role", None), ("postgres", None)])
-def test_inserts_as_each_role(make_db, role, user):
-    db = make_db("supabase", installed=True)
+def test_inserts_as_each_role(make_db, role, user, mode):
+    db = use_mode(make_db("supabase", installed=True), mode)
     model = uuid.uuid4()
     with db.connect() as conn:
         as_role(conn, role, user)
         insert_message(conn, str(model), user=ALICE)
+    settle(db)
     assert placeholder(db, model) is not None
 
 
-def test_insert_without_rights_on_llm_models(make_db):
-    db = make_db("supabase", installed=True)
+@pytest.mark.parametrize("mode", MODES)
+def test_insert_without_rights_on_llm_models(make_db, mode):
+    db = use_mode(make_db("supabase", installed=True), mode)
     db.execute("REVOKE INSERT, UPDATE ON public.llm_models FROM authenticated")
     db.execute("DROP POLICY llm_models_insert ON public.llm_models")
     db.execute("CREATE POLICY llm_models_insert ON public.llm_models FOR INSERT WITH CHECK (false)")
@@ -213,6 +284,7 @@ def test_insert_without_rights_on_llm_models(make_db):
     with db.connect() as conn:
         as_role(conn, "authenticated", BOB)
         insert_message(conn, str(model), user=BOB)
+        settle(db)
         # Bob sees his own placeholder through the view.
         assert conn.execute("SELECT display_name FROM public.model_display_names WHERE id = %s",
                             (model,)).fetchone()[0] == f"Unknown vllm model {str(model)[:8]}"
@@ -249,7 +321,9 @@ def test_internal_functions_are_not_callable_by_app_roles(make_db):
          WHERE p.pronamespace = 'pgmodelnames'::regnamespace
            AND (p.prorettype = 'trigger'::regtype OR p.prosecdef OR p.proname IN
                 ('execute_with_lock_retries', 'install_placeholder_trigger', 'create_missing_placeholders',
-                 'set_covered_providers', 'placeholder_insert_sql'))
+                 'set_covered_providers', 'placeholder_insert_sql', 'sweep', 'set_placeholder_mode',
+                 'schedule_sweep', 'unschedule_sweep', 'sweep_status', 'create_placeholders_where',
+                 'create_placeholders_by_index', 'uuid_shape_test'))
            AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')""")
     assert callable_by_app == []
     assert db.value("SELECT has_schema_privilege('authenticated', 'pgmodelnames', 'USAGE')") is False
@@ -276,7 +350,8 @@ def test_a_failing_placeholder_never_fails_the_message(make_db):
 # --- history ---------------------------------------------------------------------------------------
 
 
-def test_history_gets_placeholders_once(app_db):
+@pytest.mark.parametrize("mode", MODES)
+def test_history_gets_placeholders_once(app_db, mode):
     hot = uuid.uuid4()
     cold = uuid.uuid4()
     app_db.execute("""
@@ -289,20 +364,23 @@ def test_history_gets_placeholders_once(app_db):
         app_db.execute("INSERT INTO public.messages (user_id, model_id, provider) VALUES (%s, 'gpt-4o-mini', 'vllm')",
                        (ALICE,))
     before = app_db.query("SELECT t::text FROM public.messages t ORDER BY 1")
-    app_db.upgrade()
+    app_db.upgrade("--placeholders", mode)
     assert app_db.value("SELECT count(*) FROM public.llm_models") == 2
     assert placeholder(app_db, hot)[1] == "vllm"
     assert app_db.value("SELECT pgmodelnames.create_missing_placeholders()") == 0
+    assert app_db.value("SELECT created FROM pgmodelnames.sweep(full => true)") == 0
     app_db.cli("downgrade", "base")
-    app_db.upgrade()
+    app_db.upgrade("--placeholders", mode)
     assert app_db.value("SELECT count(*) FROM public.llm_models") == 2
     assert app_db.query("SELECT t::text FROM public.messages t ORDER BY 1") == before
 
 
-def test_covered_providers_can_be_changed(installed_db):
+def test_covered_providers_can_be_changed(mode_db):
+    installed_db = mode_db
     ollama_model = uuid.uuid4()
     with installed_db.connect() as conn:
         insert_message(conn, str(ollama_model), provider="ollama")
+    settle(installed_db)
     assert placeholder(installed_db, ollama_model) is None
     result = installed_db.cli("upgrade", "--providers", "vllm, Ollama")
     assert result.code == 0, result.err
@@ -311,6 +389,7 @@ def test_covered_providers_can_be_changed(installed_db):
     another = uuid.uuid4()
     with installed_db.connect() as conn:
         insert_message(conn, str(another), provider="ollama")
+    settle(installed_db)
     assert placeholder(installed_db, another) is not None
     assert installed_db.query("SELECT provider FROM pgmodelnames.covered_providers ORDER BY 1") == \
         [("ollama",), ("vllm",)]

@@ -1,11 +1,11 @@
 """The workloads, in the order they run. Each has run(cfg, results, tmp).
 
 single and bulk measure the variant databases (variants.py); upgrade,
-analytics and doctor share the big database (bigdb.py), and upgrade leaves
-its last upgraded copy for the other two."""
+analytics, doctor and sweep share the big database (bigdb.py), and upgrade
+leaves its last upgraded copy for analytics and doctor; sweep makes its own copy."""
 
-from workloads import analytics, bulk, doctor, single, upgrade
+from workloads import analytics, bulk, doctor, single, sweep, upgrade
 
 ON_VARIANTS = {"single": single.run, "bulk": bulk.run}
-ON_BIG_DATABASE = {"upgrade": upgrade.run, "analytics": analytics.run, "doctor": doctor.run}
+ON_BIG_DATABASE = {"upgrade": upgrade.run, "analytics": analytics.run, "doctor": doctor.run, "sweep": sweep.run}
 NAMES = [*ON_VARIANTS, *ON_BIG_DATABASE]

@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 
 # (model_id type, % unknown models, variants)
 GROUPS = [
-    ("uuid", 0, ["base", "pmn", "nosp", "fk", "floor"]),
-    ("text", 0, ["base", "pmn", "nosp", "norx", "floor"]),
-    ("uuid", 1, ["base", "pmn"]),
-    ("text", 1, ["base", "pmn"]),
+    ("uuid", 0, ["base", "pmn", "nosp", "fk", "floor", "sweep"]),
+    ("text", 0, ["base", "pmn", "oldrx", "nosp", "norx", "floor", "oldfloor", "sweep"]),
+    ("uuid", 1, ["base", "pmn", "sweep"]),
+    ("text", 1, ["base", "pmn", "oldrx", "sweep"]),
 ]
 COLUMNS = "conversation_id, role, content, latency_ms, model_id, provider"
 

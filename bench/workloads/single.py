@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 # attribution variants only where the trigger's own cost is not hidden by an
 # fsync per commit.
 GROUPS = [
-    ("on", "uuid", 0, ["base", "pmn", "fk"]),
-    ("on", "text", 0, ["base", "pmn"]),
-    ("off", "uuid", 0, ["base", "pmn", "nosp", "fk", "floor"]),
-    ("off", "text", 0, ["base", "pmn", "nosp", "norx", "floor"]),
-    ("off", "uuid", 1, ["base", "pmn"]),
-    ("off", "text", 1, ["base", "pmn"]),
+    ("on", "uuid", 0, ["base", "pmn", "fk", "sweep"]),
+    ("on", "text", 0, ["base", "pmn", "oldrx", "sweep"]),
+    ("off", "uuid", 0, ["base", "pmn", "nosp", "fk", "floor", "sweep"]),
+    ("off", "text", 0, ["base", "pmn", "oldrx", "nosp", "norx", "floor", "oldfloor", "sweep"]),
+    ("off", "uuid", 1, ["base", "pmn", "sweep"]),
+    ("off", "text", 1, ["base", "pmn", "oldrx", "sweep"]),
 ]
 
 

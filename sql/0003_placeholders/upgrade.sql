@@ -216,7 +216,24 @@ REVOKE EXECUTE ON FUNCTION
     pgmodelnames.set_covered_providers(text[])
 FROM PUBLIC;
 
-SELECT pgmodelnames.install_placeholder_trigger();
+-- Not on a Citus distributed messages table (its catalog pg_dist_partition
+-- says so): a row trigger there would run on the shards, where it cannot
+-- write llm_models. Such a table gets sweep mode in revision 0005 instead
+-- (the upgrade's preflight refuses to install it any other way).
+DO $trigger$
+DECLARE
+    distributed boolean := false;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE $sql$SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1
+                        AND (p.partmethod IN ('h', 'r', 'a') OR (p.partmethod = 'n' AND p.repmodel = 's' AND p.colocationid <> 0)))$sql$
+           INTO distributed USING '@app_schema_literal@.messages'::regclass;
+    END IF;
+    IF NOT distributed THEN
+        PERFORM pgmodelnames.install_placeholder_trigger();
+    END IF;
+END
+$trigger$;
 
 -- Commit the trigger (its brief lock on messages goes with it) before the
 -- history pass, so new messages are covered while the history is read.

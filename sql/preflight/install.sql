@@ -5,6 +5,9 @@
 -- unfit table never leaves a half-installed package behind:
 --   PMN02  another role must run the install (named in the message)
 --   PMN01  the app schema cannot take placeholders
+--   PMN03  trigger mode on a Citus distributed messages table
+-- @placeholder_mode@ is the mode `upgrade --placeholders` asks for ('' when
+-- not given: the installed mode, else trigger).
 DO $preflight$
 DECLARE
     app_schema   constant text := '@app_schema_literal@';
@@ -12,6 +15,9 @@ DECLARE
     owners       text;
     schema_owner name;
     unfillable   text;
+    requested    constant text := nullif('@placeholder_mode@', '');
+    mode         text;
+    distributed  boolean := false;
 BEGIN
     -- ALTER TABLE and CREATE TRIGGER need the tables' owner (or a member of
     -- the owning role): an install by another role would fail half-way.
@@ -72,6 +78,27 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'PMN01',
             MESSAGE = format('%I.llm_models has NOT NULL columns without a default that a placeholder cannot fill: %s',
                              app_schema, unfillable);
+    END IF;
+
+    -- A Citus distributed messages table can only take sweep mode (a row
+    -- trigger there runs on the shards and cannot write llm_models): refuse
+    -- anything else before a revision is committed. Read from Citus'
+    -- documented catalog pg_dist_partition (see 0005's messages_is_distributed()).
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE $sql$SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1
+                        AND (p.partmethod IN ('h', 'r', 'a') OR (p.partmethod = 'n' AND p.repmodel = 's' AND p.colocationid <> 0)))$sql$
+           INTO distributed USING format('%I.messages', app_schema)::regclass;
+    END IF;
+    IF distributed THEN
+        IF to_regclass('pgmodelnames.sweep_state') IS NOT NULL THEN
+            EXECUTE 'SELECT mode FROM pgmodelnames.sweep_state' INTO mode;
+        END IF;
+        IF coalesce(requested, mode, 'trigger') <> 'sweep' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PMN03',
+                MESSAGE = format('%I.messages is a Citus distributed table: a row trigger there runs on the shards '
+                                 'and cannot write llm_models; use sweep mode: pgmodelnames upgrade --placeholders sweep',
+                                 app_schema);
+        END IF;
     END IF;
 END
 $preflight$;
