@@ -1,5 +1,6 @@
--- Who holds pgmodelnames' migration lock (a bigint advisory lock, shown in
--- pg_locks as classid = high 32 bits, objid = low 32 bits, objsubid = 1).
+-- Who holds pgmodelnames' migration lock in this database (a bigint
+-- advisory lock, shown in pg_locks as classid = high 32 bits, objid = low
+-- 32 bits, objsubid = 1; advisory locks are per database).
 -- Read after a wait for it timed out, to name the holder in the error.
 SELECT a.pid,
        a.application_name,
@@ -9,6 +10,7 @@ SELECT a.pid,
   JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
  WHERE l.locktype = 'advisory'
    AND l.granted
+   AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d WHERE d.datname = current_database())
    AND l.objsubid = 1
    AND ((l.classid::bigint << 32) | l.objid::bigint) = %(key)s
  LIMIT 1;

@@ -66,6 +66,7 @@ class AppTraffic:
 def migration_lock_holders(db) -> list[tuple]:
     return db.query("""SELECT pid, state FROM pg_locks l JOIN pg_stat_activity a USING (pid)
                         WHERE l.locktype = 'advisory' AND l.objsubid = 1
+                          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                           AND ((l.classid::bigint << 32) | l.objid::bigint) = %s""", (MIGRATION_LOCK_KEY,))
 
 
