@@ -257,7 +257,7 @@ def test_sweep_without_an_index_reads_everything_and_doctor_says_so(make_db):
         insert(conn, model)
     doctor = db.cli("doctor", "--json")
     report = __import__("json").loads(doctor.out)
-    assert report["placeholders"]["mode"] == "sweep" and report["placeholders"]["waiting_model_ids"] == 1
+    assert report["placeholder_mode"]["mode"] == "sweep" and report["placeholder_mode"]["waiting_model_ids"] == 1
     codes = {n["code"] for n in report["notes"]}
     assert {"sweep_waiting", "sweep_reads_everything"} <= codes
     assert "placeholder_trigger_missing" not in {p["code"] for p in report["problems"]}
