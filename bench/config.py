@@ -9,8 +9,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import variants
-import workloads
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
 # --quick proves the scripts work, it measures nothing: every size is tiny,
@@ -43,12 +41,14 @@ class Config:
         return variant in self.variants
 
 
-def parse(argv: list[str] | None, description: str) -> Config:
+def parse(argv: list[str] | None, description: str, workload_names: tuple[str, ...],
+          variant_names: tuple[str, ...]) -> Config:
+    """The command line; the entry point passes the names it knows (so this module imports no workload)."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="tiny sizes, 1 round: proves the scripts work")
-    p.add_argument("--only", default=",".join(workloads.NAMES), help="comma-separated: " + ",".join(workloads.NAMES))
-    p.add_argument("--variants", default=",".join(variants.VARIANTS),
-                   help="comma-separated subset of " + ",".join(variants.VARIANTS))
+    p.add_argument("--only", default=",".join(workload_names), help="comma-separated: " + ",".join(workload_names))
+    p.add_argument("--variants", default=",".join(variant_names),
+                   help="comma-separated subset of " + ",".join(variant_names))
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--duration", type=float, default=10, help="seconds per pgbench run (single)")
     p.add_argument("--rows", type=int, default=1_000_000, help="rows per bulk insert")
@@ -66,11 +66,11 @@ def parse(argv: list[str] | None, description: str) -> Config:
 
     only = tuple(w.strip() for w in a.only.split(",") if w.strip())
     for w in only:
-        if w not in workloads.NAMES:
+        if w not in workload_names:
             p.error(f"unknown workload {w!r}")
     chosen = {v.strip() for v in a.variants.split(",") if v.strip()}
-    for v in sorted(chosen - set(variants.VARIANTS)):
-        p.error(f"unknown variant {v!r} (known: {', '.join(variants.VARIANTS)})")
+    for v in sorted(chosen - set(variant_names)):
+        p.error(f"unknown variant {v!r} (known: {', '.join(variant_names)})")
     sizes = QUICK if a.quick else {k: getattr(a, k) for k in QUICK}
     return Config(
         server=a.server,

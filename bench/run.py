@@ -45,7 +45,7 @@ SERVER_SETTINGS = ("server_version", "shared_buffers", "work_mem", "max_wal_size
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg = config.parse(argv, __doc__)
+    cfg = config.parse(argv, __doc__, tuple(workloads.NAMES), tuple(variants.VARIANTS))
     with db.connect(cfg, "postgres") as c:
         server = {k: c.execute(f"SHOW {k}").fetchone()[0] for k in SERVER_SETTINGS}
     log(f"pgmodelnames bench: nproc {os.cpu_count()}, PostgreSQL {server}, rounds {cfg.rounds}, "

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from pgmodelnames import names, vllm
 from pgmodelnames.names import clean_text
 from pgmodelnames.served_models import _aliases, card_name, primary
-
-if TYPE_CHECKING:
-    from pgmodelnames.matching import Row
 
 # What the printed commands hold where the person must fill something in.
 SERVED_ID_BLANK = "SERVED_ID"
@@ -109,7 +105,7 @@ def _command_endpoints(results: list[vllm.Result]) -> list[str]:
     return named
 
 
-def unresolved_entry(row: Row, kind: str, reason: str, url: str | None, candidates: list[Candidate],
+def unresolved_entry(row, kind: str, reason: str, url: str | None, candidates: list[Candidate],
                      endpoint_options: list[str]) -> dict:
     ordered = order_candidates(candidates, url)
     likeliest = suggest(ordered, url)

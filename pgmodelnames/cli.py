@@ -18,8 +18,7 @@ import sys
 import threading
 import uuid
 
-from pgmodelnames import candidates
-from pgmodelnames import __version__, config, errors, output
+from pgmodelnames import __version__, candidates, config, errors, output, output_backfill, render
 from pgmodelnames.errors import UserError
 
 
@@ -190,7 +189,7 @@ def run_backfill(face: Face, settings: config.Settings, args: argparse.Namespace
     if args.watch is not None:
         return watch(face, settings, options, args.watch, args.json)
     report = backfill.run_pass(settings, options)
-    face.out(output.as_json(output.backfill_json(report)) if args.json else output.backfill_text(report))
+    face.out(render.as_json(output_backfill.backfill_json(report)) if args.json else output_backfill.backfill_text(report))
     return report.exit_code
 
 
@@ -216,15 +215,15 @@ def assign(face: Face, settings: config.Settings, options) -> int:
                         "`pgmodelnames backfill --dry-run` and run the `pgmodelnames backfill --map UUID=SERVED_ID` "
                         "lines it prints", errors.USAGE)
     preview = backfill.run_pass(settings, dataclasses.replace(options, dry_run=True))
-    face.out(output.assign_intro(preview))
+    face.out(output_backfill.assign_intro(preview))
     todo = preview.plan.unresolved
     picks, typed = list(options.maps), list(options.names)
     for index, entry in enumerate(todo, 1):
         face.out("")
-        face.out(output.assign_card(entry, index, len(todo)))
+        face.out(output_backfill.assign_card(entry, index, len(todo)))
         answer = None
         while answer is None:
-            text = _ask(output.ASSIGN_PROMPT)
+            text = _ask(output_backfill.ASSIGN_PROMPT)
             answer = candidates.Answer("quit") if text is None else candidates.read_answer(text, entry)
             if answer.kind == "again":
                 face.out(f"      {answer.problem}")
@@ -240,20 +239,20 @@ def assign(face: Face, settings: config.Settings, options) -> int:
     plan = backfill.run_pass(settings, dataclasses.replace(chosen, dry_run=True), results=preview.results,
                              unusable=preview.unusable, known_placeholders=everything)
     face.out("")
-    face.out(output.assign_plan(plan))
+    face.out(output_backfill.assign_plan(plan))
     if not plan.applied:
         face.out("nothing to do: nothing changed")
         return plan.exit_code
     if options.dry_run:
         face.out("dry run: nothing changed")
         return plan.exit_code
-    if (_ask(output.CONFIRM_PROMPT) or "").strip().lower() not in ("y", "yes"):
+    if (_ask(output_backfill.CONFIRM_PROMPT) or "").strip().lower() not in ("y", "yes"):
         face.out("not confirmed: nothing changed")
         return errors.OK
     report = backfill.run_pass(settings, chosen, results=preview.results, unusable=preview.unusable,
                                known_placeholders=everything)
     candidates.attach_evidence(report.plan.unresolved, {entry["model"]: entry["evidence"] for entry in todo})
-    face.out(output.backfill_text(report))
+    face.out(output_backfill.backfill_text(report))
     return report.exit_code
 
 
@@ -292,16 +291,16 @@ def watch(face: Face, settings: config.Settings, options, interval: float, as_js
                 status = {e["url"]: (e["status"], e["error"]) for e in report.endpoints}
                 waiting = {entry["model"]: entry for entry in report.plan.unresolved}
                 if last_status is None:
-                    face.out(output.as_json_line(output.backfill_json(report)) if as_json
-                             else output.backfill_text(report))
+                    face.out(output_backfill.as_json_line(output_backfill.backfill_json(report)) if as_json
+                             else output_backfill.backfill_text(report))
                 else:
                     moved = [e for e in report.endpoints if last_status.get(e["url"]) != status[e["url"]]]
-                    text = output.backfill_changes(report, moved, as_json)
+                    text = output_backfill.backfill_changes(report, moved, as_json)
                     if text is not None:
                         face.out(text)
                     for model, entry in waiting.items():
                         if model not in known:
-                            face.out(output.new_placeholder(report, entry, as_json))
+                            face.out(output_backfill.new_placeholder(report, entry, as_json))
                 last_status, known = status, set(waiting)
             if stop.wait(interval):
                 break
@@ -365,7 +364,7 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
             face.out(output.scheduled_text(sweep.schedule(settings, args.schedule, full_every)))
             return errors.OK
         result = sweep.run(settings, full=args.full)
-        face.out(output.as_json(result) if args.json else output.sweep_text(result))
+        face.out(render.as_json(result) if args.json else output.sweep_text(result))
         return errors.OK
     if command == "downgrade":
         face.out(output.migrated_text(runner.downgrade(settings, args.revision, lock_wait=args.lock_wait),
@@ -384,7 +383,7 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         from pgmodelnames import doctor
 
         report = doctor.diagnose(settings)
-        face.out(output.as_json(report) if args.json else output.doctor_text(report))
+        face.out(render.as_json(report) if args.json else output.doctor_text(report))
         return errors.OK if report["healthy"] else errors.PROBLEMS_FOUND
     if command == "rename":
         from pgmodelnames import rename

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pgmodelnames import evidence, output
+from pgmodelnames import evidence, render
 from support import ALICE, BOB
 
 SQL = Path(__file__).resolve().parent.parent / "sql" / "diagnostics" / "placeholder_evidence.sql"
@@ -49,7 +49,7 @@ def test_evidence_counts_what_a_person_recognises_a_model_by(installed_db):
     assert ev["first_seen"] < ev["last_seen"]
     assert (ev["recent_days"], ev["recent_messages"], ev["recent_total"]) == (7, 2 + upper, 7 + upper)
     assert ev["recent_share"] == round((2 + upper) / (7 + upper), 4)
-    text = output.evidence_text(ev)
+    text = render.evidence_text(ev)
     assert text.startswith(f"{5 + upper} messages, first ")
     assert f"2 users, 1 conversation, {round(100 * (2 + upper) / (7 + upper))}% of the last 7 days' messages" in text
 
@@ -57,7 +57,7 @@ def test_evidence_counts_what_a_person_recognises_a_model_by(installed_db):
 def test_a_model_no_message_names(installed_minimal):
     missing = str(uuid.uuid4())
     assert read(installed_minimal, missing)[missing]["messages"] == 0
-    assert output.evidence_text(read(installed_minimal, missing)[missing]) == "no message names it"
+    assert render.evidence_text(read(installed_minimal, missing)[missing]) == "no message names it"
     assert read(installed_minimal) == {}
 
 
@@ -70,7 +70,7 @@ def test_optional_columns_may_be_missing(minimal_db):
     ev = read(db, model)[model]
     assert ev["messages"] == 2
     assert [ev[key] for key in ("first_seen", "users", "conversations", "recent_days", "recent_share")] == [None] * 5
-    assert output.evidence_text(ev) == "2 messages"
+    assert render.evidence_text(ev) == "2 messages"
 
 
 def test_a_timestamp_without_time_zone(minimal_db):

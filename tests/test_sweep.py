@@ -12,7 +12,7 @@ import uuid
 import psycopg
 import pytest
 
-from cron_cluster import JOB_DEADLINE, cron_server  # noqa: F401 (fixture)
+from cron_cluster import JOB_DEADLINE
 from support import ALICE, first_server
 from unprivileged import Abort, wait_until
 
