@@ -394,3 +394,15 @@ def test_pg_cron_runs_the_sweep_on_a_real_cluster(cron_server, server):
             conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname LIKE 'pgmodelnames%'")
             conn.execute("DROP TABLE IF EXISTS public.messages, public.llm_models")
             conn.execute("DROP SCHEMA IF EXISTS pgmodelnames CASCADE")
+
+
+def test_every_function_has_a_pinned_search_path(swept_db):
+    """Supabase's advisor (function_search_path_mutable): every function pgmodelnames installs,
+    0005's included, has SET search_path."""
+    unpinned = swept_db.query("""
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE (p.pronamespace = 'pgmodelnames'::regnamespace OR p.proname = 'model_display_name')
+           AND NOT EXISTS (SELECT FROM unnest(coalesce(p.proconfig, '{}')) AS c WHERE c LIKE 'search_path=%')""")
+    assert unpinned == []
+    assert swept_db.value("SELECT count(*) FROM pg_policy WHERE polrelid = 'pgmodelnames.sweep_state'::regclass") == 1
+    assert swept_db.value("SELECT relrowsecurity FROM pg_class WHERE oid = 'pgmodelnames.sweep_state'::regclass")
