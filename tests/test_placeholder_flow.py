@@ -300,7 +300,7 @@ def test_watch_reports_a_new_placeholder_at_once_on_one_line(installed_db, vllm_
 
 
 def test_watch_json_every_line_has_the_same_keys(installed_db, vllm_servers, capsys):
-    from pgmodelnames.output import BACKFILL_JSON_KEYS
+    from pgmodelnames.output_backfill import BACKFILL_JSON_KEYS
 
     db, server = installed_db, vllm_servers().serve("b1_served_name_v1_models")
     until, finish, printed = _watch(db, server, True, capsys)
