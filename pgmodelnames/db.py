@@ -63,6 +63,11 @@ def installed_value(conn: psycopg.Connection, table: str, column: str) -> str | 
     return row[0] if row else None
 
 
+def has_function(conn: psycopg.Connection, signature: str) -> bool:
+    """Is pgmodelnames.<signature> installed (which revision a command needs)?"""
+    return conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", [f"pgmodelnames.{signature}"]).fetchone()[0]
+
+
 def installed_revision(conn: psycopg.Connection) -> str | None:
     return installed_value(conn, "alembic_version", "version_num")
 

@@ -79,7 +79,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
             row = conn.execute("SELECT max(version_num) FROM pgmodelnames.alembic_version").fetchone()
             revision = row[0] if row else None
         state = _rows(conn, "installation_state", schema)[0] if objects["has_installation"] else None
-        has_modes = conn.execute("SELECT to_regprocedure('pgmodelnames.sweep_status()') IS NOT NULL").fetchone()[0]
+        has_modes = db.has_function(conn, "sweep_status()")
         placeholders = _rows(conn, "placeholder_mode", schema)[0] if has_modes else None
         providers = list(state["covered_providers"]) if state else DEFAULT_PROVIDERS
         conn.execute("SELECT set_config('pgmodelnames.doctor_providers', %s, true)", [",".join(providers)])

@@ -87,7 +87,7 @@ def set_providers(settings: Settings, providers: list[str], sql: bool = False,
         output.write(statement)
         return
     with db.connect(settings) as conn, db.database_errors():
-        if conn.execute("SELECT to_regprocedure('pgmodelnames.set_covered_providers(text[])')").fetchone()[0] is None:
+        if not db.has_function(conn, "set_covered_providers(text[])"):
             raise UserError("--providers needs the placeholder trigger (upgrade to head first)", NOT_READY)
         conn.execute(statement)
         conn.commit()
@@ -110,7 +110,7 @@ def set_placeholder_mode(settings: Settings, mode: str, sql: bool = False,
         output.write(switch + history)
         return None
     with db.connect(settings, autocommit=True) as conn, db.database_errors():
-        if conn.execute("SELECT to_regprocedure('pgmodelnames.set_placeholder_mode(text)')").fetchone()[0] is None:
+        if not db.has_function(conn, "set_placeholder_mode(text)"):
             raise UserError("--placeholders needs revision 0005 (upgrade to head first)", NOT_READY)
         before = conn.execute(switch).fetchone()[0]
         created = conn.execute(history).fetchone()[0]

@@ -22,8 +22,7 @@ SWEEP = "SELECT * FROM pgmodelnames.sweep(full => %s)"
 
 
 def available(conn: psycopg.Connection) -> bool:
-    return conn.execute("SELECT to_regprocedure('pgmodelnames.sweep(boolean, interval)') IS NOT NULL"
-                        ).fetchone()[0]
+    return db.has_function(conn, "sweep(boolean, interval)")
 
 
 def sweep_in(conn: psycopg.Connection, full: bool = False) -> dict[str, Any] | None:
