@@ -3,41 +3,52 @@
 The package keeps its own version table (pgmodelnames.alembic_version), so an
 app's own Alembic history is never touched.
 
-A whole run is ONE chain of transactions on one connection: BEGIN, the
-migration lock, the preflight, each revision followed by COMMIT AND CHAIN,
-and a final COMMIT. A chained commit keeps the server connection, so a
-transaction-mode pooler (PgBouncer, Supabase's port 6543) never hands the
-connection to another client in the middle of a run, and every setting is
-SET LOCAL. The migration lock is a session-level advisory lock held across
-the chain (no transaction-level lock survives a COMMIT AND CHAIN): it is
-taken with a bounded wait and released before the final COMMIT, behind a
-transaction-level lock on the same key, so it never outlives the run; if the
-client dies mid-run, the server connection is in a transaction and the
-pooler closes it, which releases the lock.
+An upgrade or a downgrade is ONE transaction: the migration lock (a
+transaction-level advisory lock: it cannot outlive the transaction, also
+behind a transaction-mode pooler), the preflight, the revisions, the new
+version, COMMIT. A failure anywhere rolls all of it back: the database is
+as it was. Every statement runs with search_path = pg_catalog, pg_temp and
+every setting is SET LOCAL.
 
-Every revision's SQL is idempotent (it converges from any partial state), so
-the printed --sql script applies cleanly to any state the online upgrade
-accepts, including a reinstall after `downgrade base` or a public-only
-restore.
+After an upgrade's commit, a second short transaction runs the history pass
+(placeholders for messages stored before the trigger), so that no app insert
+waits for its scan of messages.
+
+Revisions 0001-0005 (pgmodelnames 0.1) were folded into the baseline 0006: a
+database that records one of them is upgraded by the baseline's install
+(which converges from them) and downgraded by its removal (which finds every
+object by name). At head, `upgrade` compares the catalog with what was
+installed (sql/diagnostics/drift.sql) and, where something was changed
+outside pgmodelnames, runs the head revision's install again: a repair.
+
+The printed (--sql) script is the same transaction, written out: it runs
+unchanged under psql -f, psql -1 -f, psql -c (one simple query) and the
+Supabase CLI.
 """
 
 from __future__ import annotations
 
 import io
+import re
 
 import psycopg
 from alembic import context
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import create_engine, pool
 
 from pgmodelnames import config as pmconfig
-from pgmodelnames import db
-from pgmodelnames.errors import LOCK_TIMEOUT, NOT_READY, USAGE, UserError
+from pgmodelnames import db, drift
+from pgmodelnames.errors import LOCK_TIMEOUT, NOT_READY, USAGE, UserError, from_database_error
 from pgmodelnames.sqlfiles import render
 
 VERSION_SCHEMA = "pgmodelnames"
 # Any fixed 64-bit number; it names "a pgmodelnames migration is running".
 ADVISORY_LOCK_KEY = 7_236_518_204_411_093
 DEFAULT_LOCK_WAIT = 60.0
+# Revisions of pgmodelnames 0.1, folded into the baseline.
+LEGACY_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 alembic_config = context.config
 
 
@@ -81,36 +92,46 @@ def _conninfo() -> str | None:
     return pmconfig.to_conninfo(url)[0] if url else None
 
 
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config)
+
+
+def _known_revisions() -> str:
+    return ",".join([*LEGACY_REVISIONS, *(s.revision for s in _script().walk_revisions())])
+
+
+def _preflight(schema: str) -> list[str]:
+    return [render("preflight/schema.sql", schema),
+            render("preflight/install.sql", schema, placeholder_mode=_placeholder_mode(),
+                   known_revisions=_known_revisions())]
+
+
 def _configure(**kwargs) -> None:
-    context.configure(
-        version_table_schema=VERSION_SCHEMA,
-        transaction_per_migration=False,
-        on_version_apply=_after_revision,
-        **kwargs,
-    )
-
-
-def _after_revision(ctx, step, heads, run_args) -> None:
-    """Each revision commits on its own, without leaving the chain."""
-    if ctx.as_sql:
-        ctx.impl.static_output("COMMIT AND CHAIN;\n")
-    else:
-        ctx.connection.connection.driver_connection.execute("COMMIT AND CHAIN")
+    context.configure(version_table_schema=VERSION_SCHEMA, transaction_per_migration=False, **kwargs)
 
 
 class _OfflineOutput(io.TextIOBase):
-    """Alembic's offline output, made re-runnable: the version table is
-    created only if missing, and a script that starts from base records its
-    own progress from scratch (every revision it replays is idempotent)."""
+    """Alembic's offline output, made to apply to any state: the version table
+    is created only if missing, and the new version replaces whatever was
+    recorded in one statement at the end of the transaction (never a
+    backward step in between)."""
+
+    _INSERT = re.compile(rf"INSERT INTO {VERSION_SCHEMA}\.alembic_version \(version_num\) "
+                         r"VALUES \('([0-9a-z_]+)'\)[^;]*;")
+    _DELETE = re.compile(rf"DELETE FROM {VERSION_SCHEMA}\.alembic_version WHERE [^;]*;")
 
     def __init__(self, target) -> None:
         self.target = target
 
     def write(self, text: str) -> int:
-        marker = f"CREATE TABLE {VERSION_SCHEMA}.alembic_version"
-        if marker in text:
-            text = text.replace(marker, f"CREATE TABLE IF NOT EXISTS {VERSION_SCHEMA}.alembic_version")
-            text = text.rstrip("\n") + f"\n\nDELETE FROM {VERSION_SCHEMA}.alembic_version;\n"
+        text = text.replace(f"CREATE TABLE {VERSION_SCHEMA}.alembic_version",
+                            f"CREATE TABLE IF NOT EXISTS {VERSION_SCHEMA}.alembic_version")
+        text = self._INSERT.sub(
+            lambda m: (f"DELETE FROM {VERSION_SCHEMA}.alembic_version WHERE version_num <> '{m.group(1)}';\n"
+                       f"INSERT INTO {VERSION_SCHEMA}.alembic_version (version_num) VALUES ('{m.group(1)}') "
+                       "ON CONFLICT DO NOTHING;"), text)
+        if _command() == "downgrade" and context.get_revision_argument() in ("base", None):
+            text = self._DELETE.sub(f"DELETE FROM {VERSION_SCHEMA}.alembic_version;", text)
         return self.target.write(text)
 
     def flush(self) -> None:
@@ -121,16 +142,16 @@ def run_migrations_offline() -> None:
     schema = pmconfig.validate_schema(_requested_schema() or "public")
     alembic_config.attributes["app_schema"] = schema
     output = _OfflineOutput(alembic_config.output_buffer)
-    _configure(url="postgresql+psycopg://", literal_binds=True, dialect_name="postgresql",
-               output_buffer=output)
+    _configure(url="postgresql+psycopg://", literal_binds=True, dialect_name="postgresql", output_buffer=output)
     write = context.get_context().impl.static_output
-    write(render("offline_header.sql", schema, lock_key=str(ADVISORY_LOCK_KEY)))
+    label = _script().get_current_head() if _command() == "upgrade" else f"removal to {context.get_revision_argument()}"
+    write(render("offline_header.sql", schema, lock_key=str(ADVISORY_LOCK_KEY), revision=label))
     if _command() == "upgrade":
-        write(render("preflight/schema.sql", schema))
-        write(render("preflight/install.sql", schema, placeholder_mode=_placeholder_mode()))
+        for statement in _preflight(schema):
+            write(statement)
     write(f"CREATE SCHEMA IF NOT EXISTS {VERSION_SCHEMA};\n")
     context.run_migrations()
-    write(render("offline_footer.sql", schema, lock_key=str(ADVISORY_LOCK_KEY)))
+    write(render("offline_footer.sql" if _command() == "upgrade" else "offline_footer_remove.sql", schema))
 
 
 def _lock_holder(raw: psycopg.Connection) -> str:
@@ -144,63 +165,116 @@ def _lock_holder(raw: psycopg.Connection) -> str:
             f"since {since or 'unknown'})")
 
 
+def _begin(raw: psycopg.Connection, lock_wait: float) -> None:
+    """The settings of every pgmodelnames transaction, then the migration lock."""
+    raw.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+    raw.execute("SET LOCAL statement_timeout = '5min'")
+    raw.execute("SELECT set_config('lock_timeout', %s, true)", [f"{max(1, int(lock_wait * 1000))}ms"])
+    try:
+        raw.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+    except psycopg.errors.LockNotAvailable:
+        holder = _lock_holder(raw)
+        raise UserError(f"another pgmodelnames migration holds the migration lock ({holder}); "
+                        f"waited {lock_wait:g} s: retry later", LOCK_TIMEOUT) from None
+    raw.execute("SELECT set_config('lock_timeout', '5s', true)")
+
+
+def _repair(raw: psycopg.Connection, schema: str) -> list[dict]:
+    """At head: what differs from what was installed, after the head install ran again."""
+    changed = drift.read(raw, schema)
+    if not changed:
+        return []
+    head = _script().get_revision(_script().get_current_head())
+    with Operations.context(context.get_context()):
+        head.module.upgrade()
+    return changed
+
+
 def run_migrations_online() -> None:
     conninfo = _conninfo()
     if conninfo is None:
-        raise UserError(
-            "no database URL: pass --database-url, set DATABASE_URL, or set sqlalchemy.url in alembic.ini",
-            USAGE,
-        )
+        raise UserError("no database URL: set DATABASE_URL or sqlalchemy.url in alembic.ini "
+                        "(or run pgmodelnames upgrade --database-url URL)", USAGE)
     lock_wait = _lock_wait()
+    command = _command()
+    attributes = alembic_config.attributes
     engine = create_engine("postgresql+psycopg://", poolclass=pool.NullPool,
                            creator=lambda: psycopg.connect(conninfo, **db.connection_options()))
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
         connection.begin()
-        raw.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(lock_wait * 1000)}ms"])
         try:
-            raw.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
-        except psycopg.errors.LockNotAvailable:
-            holder = _lock_holder(raw)
-            raise UserError(f"another pgmodelnames migration holds the migration lock ({holder}); "
-                            f"waited {lock_wait:g} s: retry later", LOCK_TIMEOUT) from None
-        try:
-            raw.execute("SELECT set_config('lock_timeout', '5s', true)")
+            _begin(raw, lock_wait)
             requested = _requested_schema()
-            installed = db.installed_value(raw, "installation", "app_schema")
-            if requested and installed and requested != installed:
-                raise UserError(f"pgmodelnames is installed for schema {installed!r}, not {requested!r}",
+            installed_for = db.installed_value(raw, "installation", "app_schema")
+            if requested and installed_for and requested != installed_for:
+                raise UserError(f"pgmodelnames is installed for schema {installed_for!r}, not {requested!r}",
                                 NOT_READY)
-            schema = pmconfig.validate_schema(requested or installed or "public")
-            alembic_config.attributes["app_schema"] = schema
-            if _command() == "upgrade":
-                raw.execute(render("preflight/schema.sql", schema))
-                raw.execute(render("preflight/install.sql", schema, placeholder_mode=_placeholder_mode()))
-            elif db.installed_revision(raw) is None and _command() == "downgrade":
+            schema = pmconfig.validate_schema(requested or installed_for or "public")
+            attributes["app_schema"] = schema
+            before = db.installed_revision(raw)
+            attributes["revision_before"] = before
+            if command == "upgrade":
+                for statement in _preflight(schema):
+                    raw.execute(statement)
+            elif before is None and command == "downgrade":
                 # Nothing installed: a downgrade has nothing to do and creates nothing.
-                alembic_config.attributes["revision_before"] = None
-                alembic_config.attributes["revision_after"] = None
+                attributes["revision_after"] = None
                 return
             raw.execute(f"CREATE SCHEMA IF NOT EXISTS {VERSION_SCHEMA}")
-            # Read under the lock, so each replica reports what it really did.
-            alembic_config.attributes["revision_before"] = db.installed_revision(raw)
+            if before in LEGACY_REVISIONS:
+                # Alembic knows only the baseline: an install of 0.1 is base to an
+                # upgrade (the install converges from it) and head to a downgrade
+                # (the removal finds every object by name). The version moves
+                # within this transaction only.
+                raw.execute(f"DELETE FROM {VERSION_SCHEMA}.alembic_version")
+                if command == "downgrade":
+                    raw.execute(f"INSERT INTO {VERSION_SCHEMA}.alembic_version VALUES (%s)",
+                                [_script().get_current_head()])
             _configure(connection=connection)
-            context.run_migrations()
-            alembic_config.attributes["revision_after"] = db.installed_revision(raw)
-            # Others wait on the transaction-level lock until this commit is visible.
-            raw.execute("SELECT pg_advisory_xact_lock(%s), pg_advisory_unlock(%s)",
-                        [ADVISORY_LOCK_KEY, ADVISORY_LOCK_KEY])
+            at_head = before == _script().get_current_head()
+            if command == "upgrade" and at_head and context.get_revision_argument() in ("head", "heads", before):
+                attributes["restored"] = _repair(raw, schema)
+            else:
+                context.run_migrations()
+            attributes["revision_after"] = db.installed_revision(raw)
             raw.commit()
-        finally:
-            if not raw.closed and raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                # Keep the server connection (a pooler would hand it on after a
-                # plain ROLLBACK) until the session lock is gone.
-                raw.execute("ROLLBACK AND CHAIN")
-                raw.execute("SELECT pg_advisory_unlock_all()")
+        except BaseException:
+            if not raw.closed:
                 raw.rollback()
+            raise
+        if command == "upgrade":
+            attributes["history_created"], attributes["history_error"] = _history_pass(raw)
 
 
-if context.is_offline_mode():
-    run_migrations_offline()
+def _history_pass(raw: psycopg.Connection) -> tuple[int | None, str | None]:
+    """The history pass after the install's commit: (placeholders created, or None when none was
+    due; the one-line error that stopped it, the install being complete all the same)."""
+    try:
+        raw.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        raw.execute("SET LOCAL statement_timeout = 0")
+        created = raw.execute("SELECT pgmodelnames.history_pass_if_due()").fetchone()[0]
+        raw.commit()
+        return created, None
+    except psycopg.Error as exc:
+        raw.rollback()
+        return None, str(from_database_error(exc))
+
+
+def _run() -> None:
+    if context.is_offline_mode():
+        run_migrations_offline()
+    else:
+        run_migrations_online()
+
+
+if alembic_config.attributes.get("command"):
+    _run()  # pgmodelnames' own runner maps errors to its exit codes
 else:
-    run_migrations_online()
+    # Plain `alembic upgrade head`: one line (Alembic prints "FAILED: ..."), no traceback.
+    try:
+        _run()
+    except UserError as exc:
+        raise CommandError(str(exc)) from None
+    except psycopg.Error as exc:
+        raise CommandError(str(from_database_error(exc))) from None

@@ -350,7 +350,7 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         if providers is not None:
             runner.set_providers(settings, providers)
         face.out(output.migrated_text(result, "upgrade", providers, switched))
-        return errors.OK
+        return errors.DATABASE_ERROR if result.history_error else errors.OK
     if command == "sweep":
         from pgmodelnames import sweep
 

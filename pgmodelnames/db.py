@@ -49,6 +49,16 @@ def connect(settings: Settings, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(settings.conninfo, autocommit=autocommit, **connection_options())
 
 
+@contextmanager
+def transaction(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """One transaction whose statements never see the app's schemas on the
+    search_path (no look-alike function or operator planted there can run
+    as the caller); the setting ends with the transaction."""
+    with conn.transaction():
+        conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        yield conn
+
+
 def installed_value(conn: psycopg.Connection, table: str, column: str) -> str | None:
     """One value from a pgmodelnames table, or None where it does not exist
     (not installed) or this role may not read it."""

@@ -24,13 +24,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from pgmodelnames import served_models
-from pgmodelnames import candidates
-from pgmodelnames import db, sqlfiles
+from pgmodelnames import candidates, db, drift, revisions, served_models, sqlfiles
 from pgmodelnames.config import Settings
-from pgmodelnames.served_models import listing
 from pgmodelnames.errors import NOT_READY, PREFLIGHT_SQLSTATE, UserError
-from pgmodelnames.runner import head_revision
+from pgmodelnames.served_models import listing
 
 DEFAULT_PROVIDERS = ["vllm"]
 SERVER_TIMEOUT = 3.0  # seconds per server asked for its model list (all at once)
@@ -65,6 +62,9 @@ def diagnose(settings: Settings) -> dict[str, Any]:
     """Run the diagnostics; the whole report as a JSON-ready dict."""
     with db.connect(settings) as conn, db.database_errors():
         conn.read_only = True
+        # Every query below runs with the app's schemas off the search_path
+        # (and the drift check compares definitions rendered that way).
+        conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
         installed_for = db.installed_value(conn, "installation", "app_schema")
         schema = settings.schema or installed_for or "public"
         tables = _rows(conn, "app_tables", schema)[0]
@@ -79,6 +79,10 @@ def diagnose(settings: Settings) -> dict[str, Any]:
             row = conn.execute("SELECT max(version_num) FROM pgmodelnames.alembic_version").fetchone()
             revision = row[0] if row else None
         state = _rows(conn, "installation_state", schema)[0] if objects["has_installation"] else None
+        at_head = revision == revisions.HEAD
+        changed = drift.read(conn, schema) if at_head else []
+        history_due = (conn.execute("SELECT history_due_since FROM pgmodelnames.sweep_state").fetchone()[0]
+                       if at_head and db.has_function(conn, "history_pass_if_due()") else None)
         has_modes = db.has_function(conn, "sweep_status()")
         placeholders = _rows(conn, "placeholder_mode", schema)[0] if has_modes else None
         providers = list(state["covered_providers"]) if state else DEFAULT_PROVIDERS
@@ -102,7 +106,9 @@ def diagnose(settings: Settings) -> dict[str, Any]:
         "installed": revision is not None,
         "installed_for_schema": installed_for,
         "revision": revision,
-        "head": head_revision(),
+        "head": revisions.HEAD,
+        "changed_outside": changed,
+        "history_due_since": history_due.isoformat() if history_due else None,
         "covered_providers": providers,
         "objects": {
             "pgmodelnames_schema": objects["schema_exists"],
@@ -223,7 +229,8 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
             "other_schema", f"pgmodelnames is installed for app schema {report['installed_for_schema']!r}, "
                             f"not {schema!r}", f"pgmodelnames --schema {report['installed_for_schema']} doctor"))
     constraint = objects["name_constraint"]
-    if constraint["present"] and not objects["guard_trigger"]["present"] and (revision or "") < "0002":
+    at_head = revision == head
+    if constraint["present"] and not objects["guard_trigger"]["present"] and not at_head:
         # A public-only dump/restore brings back the CHECK and NOT NULL on
         # llm_models.name but not the guard (it lives in the pgmodelnames schema).
         problems.append(_problem(
@@ -236,11 +243,15 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
         problems.append(_problem(
             "not_installed", "pgmodelnames is not installed in this database: nothing gives unknown models "
                              "a name yet", "pgmodelnames upgrade"))
-    elif revision != head:
+    elif revision in revisions.LEGACY:
         problems.append(_problem(
-            "outdated", f"pgmodelnames is at revision {revision}, the latest is {head}", "pgmodelnames upgrade"))
-
-    if revision is not None and revision >= "0002":
+            "outdated", f"pgmodelnames is at revision {revision} (pgmodelnames 0.1), the latest is {head}",
+            "pgmodelnames upgrade   (one transaction: it applies in full or changes nothing)"))
+    elif not at_head:
+        problems.append(_problem(
+            "newer", f"pgmodelnames is at revision {revision}, which this pgmodelnames does not know "
+                     f"(its latest is {head}): this doctor cannot check it", "use a newer pgmodelnames"))
+    if at_head:
         view = objects["view"]
         if not view["present"]:
             problems.append(_problem("view_missing", f"the view {schema}.model_display_names is missing", reinstall))
@@ -270,7 +281,7 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
     sweep_mode = report["placeholder_mode"]["mode"] == "sweep"
     if sweep_mode:
         _sweep_findings(report, problems, notes)
-    if revision is not None and revision >= "0003" and not sweep_mode:
+    if at_head and not sweep_mode:
         trigger = objects["placeholder_trigger"]
         if not trigger["present"]:
             problems.append(_problem(
@@ -284,6 +295,9 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
                                                 "disabled: new vLLM models get no row and show as UUIDs",
                 f"psql: ALTER TABLE {quoted}.messages ENABLE TRIGGER zz_pgmodelnames_placeholder;",
                 f"pgmodelnames upgrade --providers {providers}   (placeholders for messages stored meanwhile)"))
+
+    if at_head:
+        problems += _drift_problems(report, {p["code"] for p in problems})
 
     fix_names = "pgmodelnames upgrade" if revision is None else "pgmodelnames rename UUID NAME"
     for m in report["models"]:
@@ -327,6 +341,42 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
                                 f"hold: {counts}",
                 "group by model_display_name(model_id, provider) in analytics (shows them as they are)"))
     return problems, notes
+
+
+# The problems above that already name a changed object, with the harm it
+# does and the fix: the drift check does not name that object a second time.
+_EXPLAINED_BY = {
+    "view ": ("view_missing", "view_not_security_invoker"),
+    "trigger pgmodelnames_name_guard ": ("guard_missing", "guard_disabled"),
+    "trigger zz_pgmodelnames_placeholder ": ("placeholder_trigger_missing", "placeholder_trigger_disabled"),
+    "constraint ": ("name_constraint_missing",),
+}
+
+
+def _drift_problems(report: dict[str, Any], found: set[str]) -> list[dict]:
+    """Objects changed outside pgmodelnames since it installed them (but those a problem above
+    already names), and a history pass left due."""
+    problems = []
+    changed = [entry for entry in report["changed_outside"]
+               if not any(entry["object"].startswith(kind) and found.intersection(codes)
+                          for kind, codes in _EXPLAINED_BY.items())]
+    repair = "pgmodelnames upgrade   (puts every changed object back as installed, and says which)"
+    server = next((entry for entry in changed if entry["object"] == "postgresql"), None)
+    if server is not None:
+        problems.append(_problem(
+            "recorded_on_other_postgresql",
+            f"pgmodelnames recorded its objects on another PostgreSQL major version ({server['detail']}): "
+            "they cannot be compared with what this server shows", repair))
+    else:
+        for entry in changed:
+            problems.append(_problem(
+                "changed_outside", f"changed outside pgmodelnames: {entry['object']}: {entry['detail']}", repair))
+    if report["history_due_since"]:
+        problems.append(_problem(
+            "history_pass_due", "the history pass did not finish: messages stored before "
+                                f"{report['history_due_since']} may lack their placeholders",
+            "pgmodelnames upgrade   (runs it; it blocks no insert)"))
+    return problems
 
 
 def _placeholder_problems(detail: dict[str, Any]) -> list[dict]:

@@ -29,10 +29,22 @@ def migrated_text(result: Migrated, direction: str, providers: list[str] | None 
     if providers is not None:
         lines.append(f"pgmodelnames: covered providers are now {', '.join(providers)}")
     if direction == "upgrade":
-        if result.before == result.after:
+        if result.before != result.after:
+            lines.append(f"pgmodelnames: upgraded {result.before or 'nothing'} -> {result.after}")
+        elif result.restored:
+            lines.append(f"pgmodelnames: at {result.after}; put back {len(result.restored)} object(s) "
+                         "changed outside pgmodelnames:")
+            lines += [f"  {entry['object']}: {entry['detail']}" for entry in result.restored]
+        elif result.history_created is None:
             lines.append(f"pgmodelnames: already at {result.after}, nothing to do")
         else:
-            lines.append(f"pgmodelnames: upgraded {result.before or 'nothing'} -> {result.after}")
+            lines.append(f"pgmodelnames: already at {result.after}")
+        if result.history_created is not None:
+            lines.append(f"pgmodelnames: history pass: {result.history_created} placeholder(s) created for "
+                         "the models that stored messages name")
+        if result.history_error is not None:
+            lines.append(f"pgmodelnames: the install is complete, but its history pass stopped: "
+                         f"{result.history_error}; run pgmodelnames upgrade again to finish it")
         if switched is not None:
             lines.append(mode_text(switched))
     elif result.before is None and result.after is None:
@@ -124,6 +136,10 @@ def doctor_text(report: dict[str, Any]) -> str:
     else:
         current = "latest" if report["revision"] == report["head"] else f"latest is {report['head']}"
         lines.append(f"  {'revision':<26}{report['revision']} ({current})")
+        if report["revision"] == report["head"]:
+            changed = report["changed_outside"]
+            lines.append(f"  {'objects':<26}" + (f"{len(changed)} changed outside pgmodelnames" if changed
+                                                 else "as installed"))
 
     def present(entry: dict, extra: str) -> str:
         return extra if entry["present"] else "missing"

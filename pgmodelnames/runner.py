@@ -27,6 +27,12 @@ HEAD = "head"
 class Migrated:
     before: str | None
     after: str | None
+    # objects found changed outside pgmodelnames and put back (an upgrade at head): drift.describe() dicts
+    restored: tuple[dict, ...] = ()
+    # placeholders the history pass created after the install (None: it was not due)
+    history_created: int | None = None
+    # the one-line error that stopped the history pass (the install itself is complete)
+    history_error: str | None = None
 
 
 def _config(settings: Settings, command_name: str, output: TextIO | None,
@@ -76,21 +82,36 @@ def upgrade(settings: Settings, revision: str = HEAD, sql: bool = False,
     cfg = _config(settings, "upgrade", output, lock_wait)
     cfg.attributes["placeholder_mode"] = placeholder_mode or ""
     _alembic(lambda: command.upgrade(cfg, check_revision(revision), sql=sql), settings)
-    return Migrated(cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after"))
+    return _migrated(cfg)
+
+
+def _migrated(cfg: Config) -> Migrated:
+    a = cfg.attributes
+    return Migrated(a.get("revision_before"), a.get("revision_after"), tuple(a.get("restored") or ()),
+                    a.get("history_created"), a.get("history_error"))
 
 
 def set_providers(settings: Settings, providers: list[str], sql: bool = False,
-                  output: TextIO | None = None) -> None:
-    """Change the covered providers (trigger WHEN clause + placeholders for their history)."""
+                  output: TextIO | None = None) -> int | None:
+    """Change the covered providers (the trigger's WHEN clause), then give placeholders to their
+    history in a transaction of its own; returns the placeholders created."""
     statement = sqlfiles.render("set_providers.sql", providers=", ".join(_literal(p) for p in providers))
+    history = sqlfiles.render("install/history.sql")
     if sql:
-        output.write(statement)
-        return
+        output.write(sqlfiles.render("printed_transaction.sql", body=statement.rstrip()) + "\n" + history)
+        return None
     with db.connect(settings) as conn, db.database_errors():
-        if not db.has_function(conn, "set_covered_providers(text[])"):
-            raise UserError("--providers needs the placeholder trigger (upgrade to head first)", NOT_READY)
-        conn.execute(statement)
-        conn.commit()
+        with db.transaction(conn):
+            if not db.has_function(conn, "set_covered_providers(text[])"):
+                raise UserError("--providers needs pgmodelnames installed (pgmodelnames upgrade first)", NOT_READY)
+            conn.execute(statement)
+        return _run_history(conn)
+
+
+def _run_history(conn) -> int | None:
+    with db.transaction(conn):
+        conn.execute("SET LOCAL statement_timeout = 0")
+        return conn.execute("SELECT pgmodelnames.history_pass_if_due()").fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -105,16 +126,18 @@ def set_placeholder_mode(settings: Settings, mode: str, sql: bool = False,
     """Switch where placeholders come from (trigger or sweep), then give placeholders to the
     stored messages in a transaction of its own (history pass, or the first full sweep)."""
     switch = sqlfiles.render("set_placeholder_mode.sql", mode=_literal(mode))
-    history = sqlfiles.render("sweep_full.sql")
+    history = sqlfiles.render("install/history.sql")
     if sql:
-        output.write(switch + history)
+        output.write(sqlfiles.render("printed_transaction.sql", body=switch.rstrip()) + "\n" + history)
         return None
-    with db.connect(settings, autocommit=True) as conn, db.database_errors():
-        if not db.has_function(conn, "set_placeholder_mode(text)"):
-            raise UserError("--placeholders needs revision 0005 (upgrade to head first)", NOT_READY)
-        before = conn.execute(switch).fetchone()[0]
-        created = conn.execute(history).fetchone()[0]
-    return ModeSwitched(before, mode, created)
+    with db.connect(settings) as conn, db.database_errors():
+        with db.transaction(conn):
+            if not db.has_function(conn, "set_placeholder_mode(text)"):
+                raise UserError("--placeholders needs pgmodelnames installed (pgmodelnames upgrade first)",
+                                NOT_READY)
+            before = conn.execute(switch).fetchone()[0]
+        created = _run_history(conn)
+    return ModeSwitched(before, mode, created or 0)
 
 
 def downgrade(settings: Settings, revision: str, sql: bool = False,
@@ -126,7 +149,7 @@ def downgrade(settings: Settings, revision: str, sql: bool = False,
         # Offline mode cannot read the installed revision: script from head.
         revision = f"{HEAD}:{revision}"
     _alembic(lambda: command.downgrade(cfg, revision, sql=sql), settings)
-    return Migrated(cfg.attributes.get("revision_before"), cfg.attributes.get("revision_after"))
+    return _migrated(cfg)
 
 
 @dataclass(frozen=True)
@@ -150,7 +173,7 @@ def uninstall(settings: Settings, sql: bool = False, output: TextIO | None = Non
             return Uninstalled(installed=False)
         machine_named = 0
         if conn.execute("SELECT to_regclass('pgmodelnames.machine_names')").fetchone()[0] is not None:
-            machine_named = conn.execute("SELECT count(*) FROM pgmodelnames.machine_names").fetchone()[0]
+            machine_named = conn.execute(sqlfiles.render("uninstall_machine_named.sql", schema)).fetchone()[0]
         revision = db.installed_revision(conn)
     if revision is not None:
         downgrade(settings, "base", lock_wait=lock_wait)

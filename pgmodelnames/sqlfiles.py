@@ -2,9 +2,12 @@
 mechanism for sql/.
 
 Markers: @app_schema@ (the app schema as a quoted identifier),
-@app_schema_literal@ (the bare name, inside string literals), and any
-@name@ the caller passes as an already-quoted SQL fragment (column lists
-built from the catalog). Values always travel as query parameters.
+@app_schema_literal@ (the bare name, inside string literals), any @name@
+the caller passes as an already-quoted SQL fragment (column lists built from
+the catalog), and @include path@, another file of sql/ rendered the same way
+in its place (so that one query, such as diagnostics/object_facts.sql, is
+written once and used by the doctor, the install and a function body).
+Values always travel as query parameters.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from pgmodelnames.config import resource_dir, validate_schema
 
 SQL_DIR = resource_dir("sql")
-_MARKER = re.compile(r"@([a-z_]+)@")
+_MARKER = re.compile(r"@(?:include ([a-z0-9_/.]+)|([a-z_]+))@")
 
 
 def render(relative_path: str, app_schema: str | None = None, **fragments: str) -> str:
@@ -26,7 +29,9 @@ def render(relative_path: str, app_schema: str | None = None, **fragments: str) 
         values["app_schema_literal"] = app_schema
 
     def fill(match: re.Match) -> str:
-        name = match.group(1)
+        included, name = match.groups()
+        if included:
+            return render(included, app_schema, **fragments).rstrip()
         if name not in values:
             raise KeyError(f"{relative_path}: no value for @{name}@")
         return values[name]
@@ -34,7 +39,7 @@ def render(relative_path: str, app_schema: str | None = None, **fragments: str) 
     return _MARKER.sub(fill, text)
 
 
-def run_in_migration(relative_path: str) -> None:
+def run_in_migration(relative_path: str, **fragments: str) -> None:
     """Run one SQL file in the current Alembic migration: executed online,
     printed in offline (--sql) mode."""
     from alembic import op
@@ -43,7 +48,7 @@ def run_in_migration(relative_path: str) -> None:
     schema = context.config.attributes.get("app_schema") if context.config else None
     if schema is None:
         raise RuntimeError("pgmodelnames migrations need the app schema from migrations/env.py")
-    sql = render(relative_path, schema)
+    sql = render(relative_path, schema, **fragments)
     if context.as_sql:
         context.impl.static_output(sql.rstrip() + "\n")
     else:

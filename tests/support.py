@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import time
 import uuid
+from pathlib import Path
 
 # The two app users of the fixture data (both exist in the Supabase schema's auth.users).
 ALICE = "aaaaaaaa-0000-4000-8000-000000000001"
@@ -94,3 +96,43 @@ def wait_for_lock_wait(db, *, seconds: float, not_pid: int | None = None) -> boo
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.02)
+
+
+# ----------------------------------------------------------------- pgmodelnames 0.1
+
+LEGACY_SCRIPT = Path(__file__).parent / "fixtures" / "legacy" / "pgmodelnames-0.1-upgrade-0005.sql"
+LEGACY_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+
+
+def legacy_script(revision: str) -> str:
+    """The printed install script of pgmodelnames 0.1 up to REVISION (schema public): every line
+    through that revision's version row and the COMMIT AND CHAIN after it, then the script's end."""
+    lines = LEGACY_SCRIPT.read_text().splitlines(keepends=True)
+    marker = (f"VALUES ('{revision}')" if revision == "0001" else f"SET version_num='{revision}'")
+    at = next(i for i, line in enumerate(lines) if "alembic_version" in line and marker in line)
+    through = next(i for i in range(at, len(lines)) if lines[i].startswith("COMMIT AND CHAIN;"))
+    footer = next(i for i in range(len(lines) - 1, 0, -1) if lines[i].startswith("-- Release the migration lock"))
+    return "".join(lines[:through + 1] + lines[footer:])
+
+
+def legacy_install(db, revision: str) -> None:
+    """Install pgmodelnames 0.1 at REVISION into DB, as a user of 0.1 did (psql -f the printed script)."""
+    result = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url],
+                            input=legacy_script(revision), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert db.value("SELECT version_num FROM pgmodelnames.alembic_version") == revision
+
+
+def legacy_half_install(db) -> None:
+    """What a failed apply of pgmodelnames 0.1's printed script left: revision 0001 and the first
+    committed part of 0002 (the guard trigger, the CHECK constraint, names filled by UPDATE),
+    no view, no placeholder trigger."""
+    lines = LEGACY_SCRIPT.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "VALUES ('0001')" in line)
+    chains = [i for i in range(at, len(lines)) if lines[i].startswith("COMMIT AND CHAIN;")]
+    script = "".join(lines[:chains[1] + 1]) + "ROLLBACK;\n"
+    result = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url],
+                            input=script, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert db.value("SELECT count(*) FROM pg_trigger WHERE tgname = 'pgmodelnames_name_guard'") == 1
+    assert db.value("SELECT to_regclass('public.model_display_names')") is None

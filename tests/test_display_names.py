@@ -120,7 +120,7 @@ def test_downgrade_restores_nullability(make_db):
     nullable = make_db("minimal")
     nullable.upgrade()
     assert nullable.value("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'public.llm_models'::regclass AND attname = 'name'")
-    nullable.cli("downgrade", "0001")
+    assert nullable.cli("downgrade", "base").code == 0
     assert not nullable.value("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'public.llm_models'::regclass AND attname = 'name'")
 
     strict = make_db("minimal")

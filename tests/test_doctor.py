@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pgmodelnames import errors
-from support import add_model, closed_port
+from support import LEGACY_REVISIONS, add_model, closed_port, legacy_install
 
 ORPHAN = "fdab6388-2c1e-4c5a-9f0e-6b1d2a7c9e41"
 BLANK = "5a7d9c3e-1b2f-4d6a-8c0e-9f1a2b3c4d5e"
@@ -42,7 +44,7 @@ def test_healthy_after_install(installed_db):
     code, report = doctor_json(installed_db)
     assert code == errors.OK
     assert report["healthy"] is True and report["problems"] == []
-    assert report["revision"] == report["head"] == "0005"
+    assert report["revision"] == report["head"] == "0006"
     assert report["objects"]["view"] == {"present": True, "security_invoker": True}
     assert report["objects"]["placeholder_trigger"] == {"present": True, "enabled": True}
     assert report["objects"]["guard_trigger"] == {"present": True, "enabled": True}
@@ -154,10 +156,18 @@ def test_missing_trigger_and_outdated_revision(installed_minimal):
     assert installed_db.cli("upgrade", "--providers", "vllm").code == 0  # the advised fix
     assert installed_db.cli("doctor").code == errors.OK
 
-    assert installed_db.cli("downgrade", "0002").code == 0
-    code, report = doctor_json(installed_db)
+
+@pytest.mark.parametrize("revision", LEGACY_REVISIONS)
+def test_a_revision_of_pgmodelnames_0_1_is_outdated(make_db, revision):
+    db = make_db("minimal")
+    legacy_install(db, revision)
+    code, report = doctor_json(db)
+    assert code == errors.PROBLEMS_FOUND
     assert codes(report) == {"outdated"}
-    assert report["problems"][0]["next_steps"] == ["pgmodelnames upgrade"]
+    assert f"revision {revision} (pgmodelnames 0.1), the latest is 0006" in report["problems"][0]["message"]
+    assert report["problems"][0]["next_steps"][0].startswith("pgmodelnames upgrade")
+    assert db.cli("upgrade").code == 0
+    assert db.cli("doctor").code == errors.OK
 
 
 def test_index_on_model_id_gives_the_same_answer(app_db):

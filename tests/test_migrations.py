@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from catalog import app_rows, snapshot
 from pgmodelnames.config import resource_dir
 from support import PASSWORD_ROLE, first_server, seed_problem, wait_for_lock_wait
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def test_single_head():
@@ -31,7 +32,7 @@ def test_single_head():
 def test_upgrade_installs_schema_and_version_table(app_db):
     result = app_db.cli("upgrade")
     assert result.code == 0, result.err
-    assert "upgraded nothing -> 0005" in result.out
+    assert "upgraded nothing -> 0006" in result.out
     assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
     assert app_db.cli("current").out.strip() == HEAD
     # A second run finds nothing to do.
@@ -48,7 +49,7 @@ def test_round_trip_restores_objects_and_keeps_rows(app_db):
     assert result.code == 0, result.err
     after = snapshot(app_db)
     # Only the (empty) pgmodelnames schema and its version table remain.
-    assert [r for r in after["schemas"] if r not in before["schemas"]] == [("pgmodelnames",)]
+    assert [r[0] for r in after["schemas"] if r not in before["schemas"]] == ["pgmodelnames"]
     for key in ("functions", "views", "triggers", "policies"):
         assert after[key] == before[key], key
     assert [c for c in after["constraints"] if not c[0].startswith("pgmodelnames.")] == before["constraints"]
@@ -215,38 +216,42 @@ def test_lock_timeout_is_one_line_and_exit_5(app_db, monkeypatch):
 
 
 def test_upgrade_waits_only_briefly_for_its_locks(app_db):
-    """While the upgrade waits for a lock, app inserts are not queued behind it
-    for more than an attempt's timeout."""
+    """While the upgrade waits for its locks, the app's reads and writes of
+    llm_models and messages are not queued behind it for more than an
+    attempt's timeout, and the upgrade holds nothing meanwhile."""
     seed_problem(app_db)
-    app_db.upgrade("0002")
     holder = app_db.connect(autocommit=False)
     # A long app transaction that wrote a message holds ROW EXCLUSIVE on
-    # messages: CREATE TRIGGER must wait for it, and a plain waiting DDL
-    # would queue every later insert behind its own lock request.
+    # messages: the install's lock step must wait for it, and a plain waiting
+    # LOCK would queue every later insert behind its own lock request.
     holder.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
     upgrader = threading.Thread(target=lambda: app_db.cli("upgrade"))
     upgrader.start()
     waits = []
     try:
-        # Time the inserts only once the upgrade is seen waiting on a lock
-        # (the holder's: no other session holds one); fast inserts before
-        # that would prove nothing.
+        # Time the app only once the upgrade is seen waiting on a lock (the
+        # holder's: no other session holds one); fast inserts before that
+        # would prove nothing.
         assert wait_for_lock_wait(app_db, seconds=20, not_pid=holder.info.backend_pid), \
             "the upgrade was never seen waiting for a lock"
         with app_db.connect() as app:
             for _ in range(5):
-                started = time.monotonic()
-                app.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
-                waits.append(time.monotonic() - started)
+                for statement in ("INSERT INTO public.messages (model_id, provider) VALUES (gen_random_uuid(), 'openai')",
+                                  "SELECT count(*) FROM public.llm_models",
+                                  "UPDATE public.llm_models SET provider = provider WHERE provider = 'openai'"):
+                    started = time.monotonic()
+                    app.execute(statement)
+                    waits.append(time.monotonic() - started)
                 time.sleep(0.1)
-            # The inserts really ran while the upgrade was waiting for the holder.
-            assert app.execute("SELECT version_num FROM pgmodelnames.alembic_version").fetchone()[0] == "0002"
+            # The app really ran while the upgrade was waiting for the holder:
+            # nothing of the install is committed yet.
+            assert app.execute("SELECT to_regclass('pgmodelnames.alembic_version')").fetchone()[0] is None
     finally:
         holder.rollback()
         holder.close()
         upgrader.join(timeout=120)
-    # Queued behind a plain ALTER, an insert would wait for the whole
-    # lock_timeout (5 s) or for the long transaction; with the retrying DDL
+    # Queued behind a plain LOCK, a statement would wait for the whole
+    # lock_timeout or for the long transaction; behind the retrying lock step
     # it waits at most one 100 ms attempt (1 s leaves room for a slow machine).
     assert max(waits) < 1.0, waits
     assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
@@ -276,7 +281,11 @@ def test_non_public_schema_via_flag_and_env(make_db, monkeypatch):
     assert db.value("SELECT to_regclass('app.model_display_names')") is not None
     monkeypatch.delenv("PGMODELNAMES_SCHEMA")
     # Later commands find the installed schema by themselves...
-    assert db.cli("downgrade", "0001").code == 0
+    assert db.cli("doctor").code == 0
+    assert db.cli("downgrade", "base").code == 0
+    assert db.value("SELECT to_regclass('app.model_display_names')") is None
+    # At base nothing records the schema any more: name it again.
+    assert db.cli("--schema", "app", "upgrade").code == 0
     # ...and refuse a different one.
     result = db.cli("--schema", "public", "upgrade")
     assert result.code == 4 and "installed for schema 'app'" in result.err
@@ -286,8 +295,17 @@ def test_wheel_installs_and_upgrades_from_any_directory(make_db, server, tmp_pat
     if server.name != first_server():
         pytest.skip("packaging is checked once, on the first server")
     app_db = make_db("supabase")
+    # From a copy of what git tracks: setuptools' build/ folder in a checkout
+    # can hold files that are gone from the tree.
+    source = tmp_path / "source"
+    source.mkdir()
     root = resource_dir("migrations").parent
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(root)],
+    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root, check=True, capture_output=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (root / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, source / name)
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(source)],
                    check=True, capture_output=True)
     wheel = next((tmp_path / "dist").glob("pgmodelnames-*.whl"))
     venv = tmp_path / "venv"

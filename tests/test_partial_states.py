@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from catalog import app_rows, snapshot
-from support import seed_problem
+from support import LEGACY_REVISIONS, legacy_half_install, legacy_install, seed_problem
 
 WHEEL_BIN = None
 
@@ -112,7 +112,8 @@ def _psql(db, script: str) -> subprocess.CompletedProcess:
                           input=script, capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("state", ["after_downgrade_base", "already_installed", "half_installed"])
+@pytest.mark.parametrize("state", ["after_downgrade_base", "already_installed", "half_installed_0.1",
+                                   *(f"0.1_at_{revision}" for revision in LEGACY_REVISIONS)])
 def test_printed_script_applies_to_any_state_the_online_upgrade_accepts(make_db, state):
     db, reference = make_db("supabase"), make_db("supabase")
     reference.upgrade()
@@ -122,8 +123,10 @@ def test_printed_script_applies_to_any_state_the_online_upgrade_accepts(make_db,
         assert db.cli("downgrade", "base").code == 0
     elif state == "already_installed":
         db.upgrade()
+    elif state == "half_installed_0.1":
+        legacy_half_install(db)
     else:
-        db.upgrade("0002")
+        legacy_install(db, state.rsplit("_", 1)[1])
     applied = _psql(db, script)
     assert applied.returncode == 0, applied.stderr
     assert db.value("SELECT version_num FROM pgmodelnames.alembic_version") == reference.value(

@@ -103,7 +103,7 @@ def test_upgrade_and_downgrade_through_the_pooler_leave_no_lock_and_no_setting(p
             up = db.cli("upgrade", url=url)
             assert up.code == 0, up.err
             assert migration_lock_holders(db) == []
-            down = db.cli("downgrade", "0002", url=url)
+            down = db.cli("downgrade", "base", url=url)
             assert down.code == 0, down.err
             assert migration_lock_holders(db) == []
         assert db.cli("upgrade", url=url).code == 0
@@ -132,10 +132,9 @@ def test_the_printed_script_through_the_pooler_leaves_no_lock(pooled, tmp_path):
 def test_a_killed_upgrade_does_not_block_the_next_one(pooled):
     pooler, db = pooled
     env = dict(os.environ, PYTHONPATH=str(REPO), DATABASE_URL=pooler.url(db.dbname))
-    db.cli("upgrade", "0002")
     holder = db.connect(autocommit=False)
     try:
-        # A long app transaction on messages: the upgrade waits in revision 0003.
+        # A long app transaction on messages: the upgrade waits in its lock step.
         holder.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
         process = subprocess.Popen([sys.executable, "-m", "pgmodelnames", "upgrade"], env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -156,7 +155,7 @@ def test_a_killed_upgrade_does_not_block_the_next_one(pooled):
     again = db.cli("upgrade", "--lock-wait", "10", url=pooler.url(db.dbname))
     assert again.code == 0, again.err
     assert time.monotonic() - started < 30
-    assert db.value("SELECT version_num FROM pgmodelnames.alembic_version") == again.out.split()[-1]
+    assert f"upgraded nothing -> {db.value('SELECT version_num FROM pgmodelnames.alembic_version')}" in again.out
 
 
 def test_a_held_migration_lock_is_a_bounded_wait_that_names_the_holder(pooled):

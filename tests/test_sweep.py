@@ -191,16 +191,19 @@ def test_switching_modes_both_ways(installed_db):
     assert db.value("SELECT mark_time IS NOT NULL FROM pgmodelnames.sweep_state")
 
 
-def test_downgrade_from_sweep_mode_restores_the_trigger_and_the_history(swept_db):
+def test_downgrade_from_sweep_mode_then_upgrade_gives_the_history_its_placeholders(swept_db):
     model = uuid.uuid4()
     with swept_db.connect() as conn:
-        insert(conn, model)
-    result = swept_db.cli("downgrade", "0004")
+        insert(conn, model)  # not swept yet
+    result = swept_db.cli("downgrade", "base")
     assert result.code == 0, result.err
-    assert has_model(swept_db, model)
-    assert swept_db.value("SELECT count(*) FROM pg_trigger WHERE tgname = 'zz_pgmodelnames_placeholder'") == 1
+    assert not has_model(swept_db, model)
+    assert swept_db.value("SELECT count(*) FROM pg_trigger WHERE tgname = 'zz_pgmodelnames_placeholder'") == 0
     assert swept_db.value("SELECT to_regclass('pgmodelnames.sweep_state')") is None
-    assert swept_db.cli("upgrade").code == 0
+    # A new install starts in trigger mode, and its history pass reaches the message.
+    upgraded = swept_db.cli("upgrade")
+    assert upgraded.code == 0 and "history pass: 1 placeholder(s) created" in upgraded.out, upgraded.out
+    assert has_model(swept_db, model)
     assert swept_db.value("SELECT mode FROM pgmodelnames.sweep_state") == "trigger"
 
 

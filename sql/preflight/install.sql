@@ -5,7 +5,8 @@
 -- unfit table never leaves a half-installed package behind:
 --   PMN02  another role must run the install (named in the message)
 --   PMN01  the app schema cannot take placeholders
---   PMN03  trigger mode on a Citus distributed messages table
+--   PMN03  trigger mode on a Citus distributed messages table, or a
+--          revision newer than this pgmodelnames knows
 -- @placeholder_mode@ is the mode `upgrade --placeholders` asks for ('' when
 -- not given: the installed mode, else trigger).
 DO $preflight$
@@ -18,7 +19,30 @@ DECLARE
     requested    constant text := nullif('@placeholder_mode@', '');
     mode         text;
     distributed  boolean := false;
+    installed_for text;
+    unknown      text;
 BEGIN
+    -- An older pgmodelnames must not take a newer install back, nor one made
+    -- for another app schema.
+    IF to_regclass('pgmodelnames.alembic_version') IS NOT NULL THEN
+        SELECT string_agg(v.version_num, ', ') INTO unknown
+          FROM pgmodelnames.alembic_version AS v
+         WHERE v.version_num <> ALL (string_to_array('@known_revisions@', ','));
+        IF unknown IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'PMN03',
+                MESSAGE = format('this database has pgmodelnames revision %s, which this pgmodelnames does not know '
+                                 '(it knows %s): use the pgmodelnames that installed it, or a newer one',
+                                 left(unknown, 40), replace('@known_revisions@', ',', ', '));
+        END IF;
+    END IF;
+    IF to_regclass('pgmodelnames.installation') IS NOT NULL THEN
+        EXECUTE 'SELECT app_schema FROM pgmodelnames.installation' INTO installed_for;
+        IF installed_for IS DISTINCT FROM app_schema AND installed_for IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'PMN02',
+                MESSAGE = format('pgmodelnames is installed for schema %L, not %L', installed_for, app_schema);
+        END IF;
+    END IF;
+
     -- ALTER TABLE and CREATE TRIGGER need the tables' owner (or a member of
     -- the owning role): an install by another role would fail half-way.
     SELECT string_agg(format('%I (owner of %s)', o.owner, o.tables), ' or ')

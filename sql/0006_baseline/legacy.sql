@@ -1,0 +1,30 @@
+-- Revision 0006, before its schema: what a database installed by revisions
+-- 0001-0005 (pgmodelnames 0.1, folded into this baseline) holds in another
+-- shape than schema.sql expects. Each step looks first and changes only what
+-- it finds; on any other database this file changes nothing. The install's
+-- lock step has taken the app's tables (an earlier revision makes the plan
+-- "all"), so the ALTER TABLE below waits for nobody the app holds.
+
+-- sweep_state (0005) lacked history_due_since.
+DO $do$
+BEGIN
+    IF to_regclass('pgmodelnames.sweep_state') IS NOT NULL
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
+                        WHERE attrelid = to_regclass('pgmodelnames.sweep_state') AND attname = 'history_due_since'
+                          AND NOT attisdropped) THEN
+        ALTER TABLE pgmodelnames.sweep_state ADD COLUMN history_due_since timestamptz;
+    END IF;
+END
+$do$;
+
+-- set_covered_providers() returned the placeholders it created (0003-0005);
+-- the history pass now runs in a transaction of its own, and the function
+-- returns nothing. CREATE OR REPLACE cannot change a return type.
+DO $do$
+BEGIN
+    IF (SELECT prorettype FROM pg_catalog.pg_proc
+         WHERE oid = to_regprocedure('pgmodelnames.set_covered_providers(text[])')) <> 'void'::regtype THEN
+        DROP FUNCTION pgmodelnames.set_covered_providers(text[]);
+    END IF;
+END
+$do$;
