@@ -63,3 +63,8 @@ def app_rows(db) -> dict[str, list[tuple]]:
         table: db.query(f"SELECT t::text FROM public.{table} t ORDER BY t::text")
         for table in ("llm_models", "messages")
     }
+
+
+def without_cli_history(catalog: dict) -> dict:
+    """A snapshot but the Supabase CLI's own schema (supabase_migrations), which only it writes."""
+    return {kind: [row for row in rows if "supabase_migrations" not in str(row)] for kind, rows in catalog.items()}

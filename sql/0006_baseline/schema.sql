@@ -13,7 +13,8 @@
 -- and CREATE OR REPLACE throughout, and the DDL on the app's tables only
 -- where the plan (sql/install/plan.sql) found the object missing or changed:
 -- that DDL needs locks the app's inserts wait for, which sql/install/lock.sql
--- took before this file ran, all at once.
+-- took before this file ran, all at once. Run alone (no plan), it makes
+-- everything.
 --
 -- The install runs with search_path = pg_catalog, pg_temp, and every
 -- function pins the same: the app's schemas are never on the path, so no
@@ -101,6 +102,8 @@ CREATE TABLE IF NOT EXISTS pgmodelnames.sweep_state (
     mark_time          timestamptz,
     mark_number        bigint,
     held_back_since    timestamptz,
+    -- backend PIDs, which are int4 in PostgreSQL itself:
+    -- squawk-ignore prefer-bigint-over-int
     held_back_pids     integer[],
     last_sweep_at      timestamptz,
     last_sweep_seconds double precision,
@@ -1173,7 +1176,7 @@ DO $do$
 DECLARE
     llm_models constant regclass := '@app_schema@.llm_models'::regclass;
 BEGIN
-    IF NOT string_to_array(current_setting('pgmodelnames.rebuild', true), ',')
+    IF NOT string_to_array(coalesce(nullif(current_setting('pgmodelnames.rebuild', true), ''), 'all'), ',')
            && ARRAY['all', 'llm_models'] THEN
         RETURN;
     END IF;
@@ -1249,7 +1252,7 @@ DECLARE
     readers      text[];
     grant_stmt   text;
 BEGIN
-    IF NOT string_to_array(current_setting('pgmodelnames.rebuild', true), ',')
+    IF NOT string_to_array(coalesce(nullif(current_setting('pgmodelnames.rebuild', true), ''), 'all'), ',')
            && ARRAY['all', 'view'] THEN
         RETURN;
     END IF;
@@ -1345,7 +1348,7 @@ COMMENT ON FUNCTION @app_schema@.model_display_name(text, text) IS
 -- refused in one line on a Citus distributed messages table.
 DO $do$
 BEGIN
-    IF string_to_array(current_setting('pgmodelnames.rebuild', true), ',')
+    IF string_to_array(coalesce(nullif(current_setting('pgmodelnames.rebuild', true), ''), 'all'), ',')
            && ARRAY['all', 'messages'] THEN
         PERFORM pgmodelnames.install_placeholder_trigger();
     END IF;

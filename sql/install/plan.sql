@@ -9,9 +9,11 @@
 --               installed;
 --   view        the view differs;
 --   messages    the placeholder trigger differs (or is there in sweep mode).
--- Empty: the app's tables are as installed, and this install takes no lock on
--- them (its functions are replaced all the same: that locks nothing the app
--- uses). Reads only the catalog and pgmodelnames' bookkeeping.
+--   none        the app's tables are as installed: this install takes no
+--               lock on them (its functions are replaced all the same: that
+--               locks nothing the app uses).
+-- schema.sql run alone, without this plan, (re)makes everything. Reads only
+-- the catalog and pgmodelnames' bookkeeping.
 DO $plan$
 DECLARE
     rebuild text[] := '{}';
@@ -34,6 +36,7 @@ BEGIN
                 ELSE 'all' END::text;
         END LOOP;
     END IF;
-    PERFORM set_config('pgmodelnames.rebuild', array_to_string(ARRAY(SELECT DISTINCT unnest(rebuild)), ','), true);
+    PERFORM set_config('pgmodelnames.rebuild',
+                       coalesce(nullif(array_to_string(ARRAY(SELECT DISTINCT unnest(rebuild)), ','), ''), 'none'), true);
 END
 $plan$;
