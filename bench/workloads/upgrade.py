@@ -1,11 +1,15 @@
-"""Workload 4: pgmodelnames upgrade on the big database while pgbench inserts.
+"""Workload 4: pgmodelnames upgrade on the big database while pgbench inserts,
+and the same install as the printed script applied with psql.
 
-Per round, on a fresh copy: pgbench alone for the window, then pgbench for
-the same window with the upgrade started after 2 s; the figure is how long
-the app's inserts waited, against the same copy without an upgrade."""
+Per round, each on a fresh copy, interleaved: pgbench alone for the window,
+pgbench for the same window with `pgmodelnames upgrade` started after 2 s,
+and pgbench with `psql -f` of the printed script started after 2 s; the
+figures are how long the app's inserts waited, against the same copy
+without an install."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -48,53 +52,76 @@ def pgbench_window(cfg: Config, dbname: str, logdir: Path, during=None) -> tuple
     return pgbench.tps(done["r"]), pgbench.latencies(logdir)
 
 
-def run(cfg: Config, results: Results, tmp: Path) -> None:
-    log(f"\n== workload 4: pgmodelnames upgrade on {cfg.big_rows:,} messages while pgbench (1 client, "
-        "synchronous_commit on) inserts ==")
-    res: dict[str, list] = {k: [] for k in ("alone_max", "during_max", "upgrade_s", "during_p99", "alone_p99",
-                                            "placeholders", "tps_alone", "tps_during")}
-    for rnd in range(cfg.rounds):
-        dbname = bigdb.fresh_copy(cfg)
-        with db.connect(cfg, dbname) as c:
-            c.execute("SELECT count(*) FROM public.messages")   # warm the cache like a live database
+def _printed_script(cfg: Config, dbname: str, path: Path) -> None:
+    if not path.exists():
+        r = db.pgmodelnames(cfg, "upgrade", "--sql", db=dbname)
+        if r.returncode:
+            raise SystemExit(f"pgmodelnames upgrade --sql failed: {r.stderr.strip()}")
+        path.write_text(r.stdout)
+    r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", cfg.url(dbname), "-f", str(path)],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"the printed script failed on {dbname}: {r.stderr.strip()}")
 
+
+def _warm_copy(cfg: Config) -> str:
+    dbname = bigdb.fresh_copy(cfg)
+    with db.connect(cfg, dbname) as c:
+        c.execute("SELECT count(*) FROM public.messages")   # warm the cache like a live database
+    return dbname
+
+
+INSTALLS = {"upgrade": lambda cfg, name, script: db.upgrade(cfg, name),
+            "printed": lambda cfg, name, script: _printed_script(cfg, name, script)}
+
+
+def run(cfg: Config, results: Results, tmp: Path) -> None:
+    log(f"\n== workload 4: pgmodelnames upgrade, and its printed script with psql, on {cfg.big_rows:,} messages "
+        "while pgbench (1 client, synchronous_commit on) inserts ==")
+    res: dict[str, list] = {k: [] for k in ("alone_max", "alone_p99", "tps_alone", "placeholders",
+                                            *(f"{how}_{k}" for how in INSTALLS for k in ("max", "p99", "s", "tps")))}
+    script = tmp / "printed.sql"
+    for rnd in range(cfg.rounds):
+        dbname = _warm_copy(cfg)
         tps, lat = pgbench_window(cfg, dbname, tmp / f"up_{rnd}_alone")
         lats = [ms for _, ms in lat]
         res["alone_max"].append(max(lats))
         res["alone_p99"].append(p99(lats))
         res["tps_alone"].append(tps)
+        line = [f"   round {rnd + 1}: longest insert without an install {res['alone_max'][-1]:.1f} ms"]
+        for how, install in INSTALLS.items():
+            dbname = _warm_copy(cfg)
+            window: dict[str, float] = {}
 
-        upgrade: dict[str, float] = {}
+            def timed(name: str = dbname, install=install) -> None:
+                window["start"], t0 = time.time(), time.perf_counter()
+                install(cfg, name, script)
+                window["seconds"], window["end"] = time.perf_counter() - t0, time.time()
 
-        def timed_upgrade() -> None:
-            upgrade["start"], t0 = time.time(), time.perf_counter()
-            db.upgrade(cfg, dbname)
-            upgrade["seconds"], upgrade["end"] = time.perf_counter() - t0, time.time()
-
-        tps, lat = pgbench_window(cfg, dbname, tmp / f"up_{rnd}_during", during=timed_upgrade)
-        # the transactions that overlapped the upgrade (ended after it began)
-        overlapping = [ms for end, ms in lat if upgrade["start"] <= end <= upgrade["end"] + 1.0] or [0.0]
-        res["upgrade_s"].append(upgrade["seconds"])
-        res["during_max"].append(max(overlapping))
-        res["during_p99"].append(p99(overlapping))
-        res["tps_during"].append(tps)
-        if upgrade["seconds"] + 3 > cfg.upgrade_window:
-            log(f"   note: the upgrade took {upgrade['seconds']:.1f} s, longer than the pgbench window "
-                f"({cfg.upgrade_window} s)")
-
-        with db.connect(cfg, dbname) as c:
-            res["placeholders"].append(c.execute(
-                "SELECT count(*) FROM pgmodelnames.machine_names WHERE source = 'placeholder'").fetchone()[0])
-            orphans = c.execute(db.sql_file("orphans_left.sql")).fetchone()[0]
-        log(f"   round {rnd + 1}: upgrade {res['upgrade_s'][-1]:.2f} s, longest insert during it "
-            f"{res['during_max'][-1]:.1f} ms (p99 {res['during_p99'][-1]:.1f} ms), longest insert without upgrade "
-            f"{res['alone_max'][-1]:.1f} ms, placeholders {res['placeholders'][-1]}, orphans left {orphans}")
-    rs = ratios(res["during_max"], res["alone_max"])
-    log(f"-- upgrade seconds {fmt(res['upgrade_s'])} median {median(res['upgrade_s']):.2f}")
-    log(f"-- longest insert wait during upgrade, ms {fmt(res['during_max'], 1)} median {median(res['during_max']):.1f} "
-        f"(target <= 200 ms)")
-    log(f"-- longest insert without upgrade, ms {fmt(res['alone_max'], 1)} median {median(res['alone_max']):.1f}; "
-        f"ratio {fmt(rs)} median {median(rs):.2f}")
-    log(f"-- insert TPS alone {fmt(res['tps_alone'], 0)}, during {fmt(res['tps_during'], 0)}")
-    results.record("upgrade", "upgrade", **res, ratios=rs)
-    # the last upgraded copy stays for analytics and doctor
+            tps, lat = pgbench_window(cfg, dbname, tmp / f"up_{rnd}_{how}", during=timed)
+            # the transactions that overlapped the install (ended after it began)
+            overlapping = [ms for end, ms in lat if window["start"] <= end <= window["end"] + 1.0] or [0.0]
+            res[f"{how}_s"].append(window["seconds"])
+            res[f"{how}_max"].append(max(overlapping))
+            res[f"{how}_p99"].append(p99(overlapping))
+            res[f"{how}_tps"].append(tps)
+            if window["seconds"] + 3 > cfg.upgrade_window:
+                log(f"   note: the install took {window['seconds']:.1f} s, longer than the pgbench window "
+                    f"({cfg.upgrade_window} s)")
+            with db.connect(cfg, dbname) as c:
+                orphans = c.execute(db.sql_file("orphans_left.sql")).fetchone()[0]
+                if how == "upgrade":
+                    res["placeholders"].append(c.execute(
+                        "SELECT count(*) FROM pgmodelnames.machine_names WHERE source = 'placeholder'").fetchone()[0])
+            line.append(f"{how} {res[f'{how}_s'][-1]:.2f} s, longest insert {res[f'{how}_max'][-1]:.1f} ms "
+                        f"(p99 {res[f'{how}_p99'][-1]:.1f}), orphans left {orphans}")
+        log("; ".join(line))
+    for how in INSTALLS:
+        rs = ratios(res[f"{how}_max"], res["alone_max"])
+        log(f"-- {how}: seconds {fmt(res[f'{how}_s'])} median {median(res[f'{how}_s']):.2f}; longest insert wait, "
+            f"ms {fmt(res[f'{how}_max'], 1)} median {median(res[f'{how}_max']):.1f} (target <= 200 ms); "
+            f"ratio to no install {fmt(rs)} median {median(rs):.2f}; TPS {fmt(res[f'{how}_tps'], 0)}")
+    log(f"-- longest insert without an install, ms {fmt(res['alone_max'], 1)} median {median(res['alone_max']):.1f}; "
+        f"TPS {fmt(res['tps_alone'], 0)}")
+    results.record("upgrade", "upgrade", **res)
+    # the last installed copy stays for analytics and doctor
