@@ -25,6 +25,7 @@ URL_HELP = "postgresql://USER:PASSWORD@HOST:5432/DBNAME"
 # libpq options whose values must be integers; libpq would only say so at connect time.
 _INTEGER_OPTIONS = ("port", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
                     "keepalives_count", "tcp_user_timeout")
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def resource_dir(name: str) -> Path:
@@ -37,7 +38,7 @@ def resource_dir(name: str) -> Path:
 class Settings:
     """What every command needs: the connection (libpq conninfo) and the app schema."""
 
-    conninfo: str | None
+    conninfo: str | None = field(repr=False)  # holds the password
     schema: str | None
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
@@ -50,6 +51,8 @@ class Settings:
 _DB_USERINFO = re.compile(r"(postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)[^\n]*@", re.IGNORECASE)
 _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@(?=[^\s@]*(?:[\s/?#'\"]|$))")
 _PASSWORD_OPTION = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+# RFC 3986: what can stand before "://" as a scheme.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -76,20 +79,29 @@ def _url_secrets(url: str) -> tuple[str, ...]:
     return (password,) if colon and password else ()
 
 
+# Everything after a password= (or sslpassword=) option may be a piece of
+# it: libpq's parse errors quote the word after an unquoted space in
+# key=value form (missing "=" after "WORD"), and a badly encoded query value.
+_AFTER_PASSWORD = re.compile(r"password\s*=\s*(.*)", re.IGNORECASE | re.DOTALL)
+# Option names are kept readable in those errors (invalid sslmode value: ...).
+_LIBPQ_KEYWORDS = frozenset(option.keyword.decode() for option in psycopg.pq.Conninfo.get_defaults())
+
+
 def _error_secrets(url: str) -> tuple[str, ...]:
     """Whatever may be (part of) a password in a URL that failed to parse,
     to scrub from the error: the text between the first ":" after "://"
-    and the last "@", and its pieces. Wider than _url_secrets (an unencoded
-    / ? # or space in a password moves where the authority seems to end),
-    so it only ever masks error messages, never the output of a run."""
+    and the last "@", all that follows a password=, and their pieces. Wider
+    than _url_secrets (an unencoded / ? # or space in a password moves where
+    the authority seems to end), so it only ever masks error messages,
+    never the output of a run."""
+    found = [match.group(1) for match in _AFTER_PASSWORD.finditer(url)]
     _, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return ()
-    _, colon, password = rest.rpartition("@")[0].partition(":")
-    if not colon:
-        return ()
-    pieces = {password, *re.split(r"[:@/?#\s]+", password)}
-    return tuple(p for p in pieces if p)
+    if sep and "@" in rest:
+        _, colon, password = rest.rpartition("@")[0].partition(":")
+        if colon:
+            found.append(password)
+    pieces = {piece for text in found for piece in (text, *re.split(r"[:@/?#&='\s]+", text))}
+    return tuple(p for p in pieces - _LIBPQ_KEYWORDS if p)
 
 
 def to_conninfo(url: str) -> tuple[str, tuple[str, ...]]:
@@ -102,6 +114,8 @@ def to_conninfo(url: str) -> tuple[str, tuple[str, ...]]:
     scheme, sep, rest = text.partition("://")
     if sep:
         base = scheme.split("+", 1)[0].lower()
+        if not _SCHEME.fullmatch(scheme):  # user:password@host://... : no scheme to name, and a password in it
+            raise UserError(f"the database URL must look like {URL_HELP}", USAGE)
         if base not in ("postgres", "postgresql"):
             raise UserError(f"unsupported database URL scheme {redact(scheme, hidden)[:40]!r}: use {URL_HELP}",
                             USAGE)
@@ -128,7 +142,10 @@ def to_conninfo(url: str) -> tuple[str, tuple[str, ...]]:
         if value is None or value == "":
             continue
         for part in str(value).split(","):
-            if not part.strip().lstrip("-").isdigit() or (option == "port" and not 0 < int(part) < 65536):
+            if option == "port" and not part.strip():
+                continue  # postgresql://h1,h2:5433: libpq gives h1 the default port
+            # ASCII digits: str.isdigit() also takes "²" (which int() refuses) and "٣" (which libpq does).
+            if not _INTEGER.fullmatch(part.strip()) or (option == "port" and not 0 < int(part) < 65536):
                 raise UserError(f"invalid database URL: {option} {redact(str(value), hidden)[:20]!r} "
                                 "is not a valid number", USAGE)
     return make_conninfo(**params), secrets

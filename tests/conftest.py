@@ -12,6 +12,9 @@ Each fixture app schema is loaded once per server into a template database
 
 Plain helpers shared by the test modules live in support.py; the recorded
 vLLM servers (the vllm_servers fixture) in the plugin recorded_vllm.py.
+
+Unit tests (pytest -m unit: in-process, no database) are what the mutation
+run (tests/mutation.sh) runs; the hooks below keep that mark honest.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from pytest_postgresql.janitor import DatabaseJanitor
 
+from pgmodelnames import served_models
 from pgmodelnames.cli import main as cli_main
 from pgmodelnames.embedded import EmbeddedServer
 from support import PASSWORD_ROLE, wanted_servers
@@ -35,6 +40,51 @@ pytest_plugins = ["recorded_vllm", "pooler", "cron_cluster"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCHEMAS = {"minimal": FIXTURES / "schema_minimal.sql", "supabase": FIXTURES / "schema_supabase.sql"}
+
+# Modules whose every test is a unit test; other modules mark theirs one by one.
+UNIT_MODULES = {"test_candidates.py", "test_config.py", "test_matching.py", "test_names.py",
+                "test_served_models.py"}
+# The fixtures that reach a server: a unit test uses none of them.
+SERVER_FIXTURES = {"server", "cron_server", "pgbouncer"}
+
+# Under mutmut every mutant must meet the same Hypothesis examples: a kill
+# that depends on what was drawn (or on a failure replayed from another
+# mutant's run) is luck, and the score would change from one run to the next.
+hypothesis_settings.register_profile("mutation", derandomize=True, database=None)
+
+
+def _under_mutation() -> bool:
+    return "MUTANT_UNDER_TEST" in os.environ  # set by mutmut for its stats run and for every mutant
+
+
+def pytest_configure(config):
+    if _under_mutation():
+        hypothesis_settings.load_profile("mutation")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in UNIT_MODULES:
+            item.add_marker(pytest.mark.unit)
+        if item.get_closest_marker("unit") and SERVER_FIXTURES & set(item.fixturenames):
+            raise pytest.UsageError(f"{item.nodeid} is marked unit but uses a database server "
+                                    f"({', '.join(sorted(SERVER_FIXTURES & set(item.fixturenames)))})")
+
+
+def pytest_collection_finish(session):
+    # After -m has deselected: mutmut's -m unit (pyproject.toml) lost or
+    # overridden would otherwise send mutants to the database tests.
+    if _under_mutation():
+        stray = [item.nodeid for item in session.items if not item.get_closest_marker("unit")]
+        if stray:
+            raise pytest.UsageError(f"mutmut runs unit tests only; selected: {', '.join(stray[:3])}")
+
+
+@pytest.fixture(autouse=True)
+def fresh_endpoint_cache():
+    """No test meets base URLs an earlier one normalized: under mutmut a
+    mutant of that code would never run for a URL already cached."""
+    served_models._endpoint_cache.clear()
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from werkzeug import Request, Response
 
-from recorded_vllm import KEY
+from recorded_vllm import KEY, recording
 from support import ALICE, add_model, closed_port, wait_for_lock_wait
 
 REPO = Path(__file__).resolve().parent.parent
@@ -292,17 +293,39 @@ def test_malicious_ids_are_stored_safely(installed_db, vllm_servers):
 
 # ----------------------------------------------------------------- endpoints
 
-def test_slow_and_fast_endpoints_run_concurrently(installed_db, vllm_servers):
+def test_endpoints_are_asked_at_once(installed_db, vllm_servers):
+    """Each server answers only once both have been asked: a backfill that
+    asked one after the other would see the first time out (however fast
+    or slow the machine: the timeout is generous)."""
     db = installed_db
-    slow, fast = vllm_servers().serve_slowly(10), vllm_servers().serve("b1_served_name_v1_models")
+    both_asked = threading.Barrier(2, timeout=60)
+
+    def answer_when_both_asked(request: Request) -> Response:
+        both_asked.wait()
+        return recording("b1_served_name_v1_models")
+
+    first, second = vllm_servers(), vllm_servers()
+    for server in (first, second):
+        server.http.expect_request("/v1/models").respond_with_handler(answer_when_both_asked)
+    model = add_model(db, base_url=second.url)
+    try:
+        result = backfill(db, "--endpoint", first.url, "--endpoint", second.url, "--timeout", "30")
+    finally:
+        both_asked.abort()  # a handler still waiting (the test failed) ends now
+    assert result.code == 0, result.out
+    assert len(first.requests()) == len(second.requests()) == 1
+    assert name(db, model) == "tiny-llama"
+
+
+def test_a_server_that_times_out_does_not_hold_back_the_others(installed_db, vllm_servers):
+    db = installed_db
+    # It would answer after 30 s: a backfill that did not give up after 2 s would get its answer.
+    slow, fast = vllm_servers().serve_slowly(30), vllm_servers().serve("b1_served_name_v1_models")
     model = add_model(db, base_url=fast.url)
-    started = time.monotonic()
-    result = backfill(db, "--endpoint", slow.url, "--endpoint", fast.url, "--timeout", "1")
-    elapsed = time.monotonic() - started
+    result = backfill(db, "--endpoint", slow.url, "--endpoint", fast.url, "--timeout", "2")
     assert result.code == 6
-    assert elapsed < 2.5, f"{elapsed:.1f} s"
     assert name(db, model) == "tiny-llama"  # the healthy answer was applied
-    assert f"FAILED  {slow.url}" in result.out and "timed out after 1 s" in result.out
+    assert f"FAILED  {slow.url}" in result.out and "timed out after 2 s" in result.out
     assert "the answers of the others were applied (exit code 6)" in result.out
 
 
@@ -411,25 +434,42 @@ def test_database_unreachable_exit_3(installed_db):
 
 def test_watch_applies_new_rows_prints_only_changes_and_stops_on_sigterm(make_db, vllm_servers):
     db, server = make_db("minimal", installed=True), vllm_servers().serve("b1_served_name_v1_models")
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = f"http://127.0.0.1:{closed_port()}"  # refuses at once: the timeout only bounds the live server
     env = dict(os.environ, PYTHONPATH=str(REPO))
     process = subprocess.Popen(
         [sys.executable, "-m", "pgmodelnames", "--database-url", db.url, "backfill",
-         "--endpoint", server.url, "--endpoint", dead, "--watch", "0.2", "--timeout", "1"],
+         "--endpoint", server.url, "--endpoint", dead, "--watch", "0.2", "--timeout", "30"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(text) for text in process.stdout], daemon=True).start()
+    lines: queue.Queue[str | None] = queue.Queue()
 
-    def read_until(marker: str, seconds: float = 20) -> list[str]:
+    def read_all() -> None:
+        for text in process.stdout:
+            lines.put(text)
+        lines.put(None)  # end of output
+
+    threading.Thread(target=read_all, daemon=True).start()
+
+    def read_until(marker: str | None, seconds: float = 60) -> list[str]:
         seen, deadline = [], time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                seen.append(lines.get(timeout=0.2))
+                text = lines.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if marker in seen[-1]:
+            if text is None:
+                if marker is None:
+                    return seen
+                break
+            seen.append(text)
+            if marker is not None and marker in text:
                 return seen
-        raise AssertionError(f"{marker!r} not printed; got {seen!r}")
+        raise AssertionError(f"{marker or 'the end of the output'!r} not printed; got {seen!r}")
+
+    def asked(times: int, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while len(server.requests()) < times:
+            assert time.monotonic() < deadline, f"{len(server.requests())} passes, not {times}"
+            time.sleep(0.05)
 
     try:
         first = read_until("endpoint failed")  # the first pass prints the whole report
@@ -439,10 +479,12 @@ def test_watch_applies_new_rows_prints_only_changes_and_stops_on_sigterm(make_db
         assert any("named 1 model" in text for text in change)
         assert not any("connection refused" in text or "nothing to do" in text for text in change)
         assert name(db, model) == "tiny-llama"
-        time.sleep(0.5)  # quiet passes print nothing
-        assert lines.empty()
+        # Two more passes ask the server (the first of them has printed all it would by the
+        # time the second asks), then the end of the output: the quiet passes printed nothing.
+        asked(len(server.requests()) + 2)
         process.send_signal(signal.SIGTERM)
-        assert process.wait(10) == 0
+        assert process.wait(60) == 0
+        assert read_until(None) == []
         assert "backfill --watch stopped after" in process.stderr.read()
     finally:
         if process.poll() is None:

@@ -203,6 +203,7 @@ def test_trimmed_strips_white_space_only(installed_minimal):
     assert found == [("vicuna-13b-v", "x", "vllm-x")]
 
 
+@pytest.mark.unit
 def test_inputs_cover_both_answers_of_each_rule():
     """The table above exercises each rule both ways (so a copy that always says yes or no fails)."""
     values = [p.values[0] for p in INPUTS if p.values[0] is not None]
@@ -212,6 +213,7 @@ def test_inputs_cover_both_answers_of_each_rule():
     assert {names.trimmed(v) == v for v in values} == {True, False}
 
 
+@pytest.mark.unit
 def test_clean_text():
     assert names.clean_text("a\x00b\x07c\nd\te\u202eevil\x9b", 100) == "abc d eevil"
     assert names.clean_text("模型 🚀 ü", 100) == "模型 🚀 ü"

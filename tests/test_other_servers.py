@@ -18,6 +18,7 @@ def cards(name: str) -> list[vllm.Card]:
     return vllm.parse_models((RECORDED / f"{name}.json").read_bytes())
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name, expected", [
     # LiteLLM lists each model_name of its config; the backend model is not shown.
     ("litellm_nokey_v1_models", [vllm.Card("llama-3.1-8b", None, None, "openai"),
@@ -36,6 +37,7 @@ def test_recorded_lists_are_read(name, expected):
     assert cards(name) == expected
 
 
+@pytest.mark.unit
 def test_cards_without_root_are_matched_by_their_ids():
     listed = cards("litellm_nokey_v1_models")
     row = matching.Row(id="00000000-0000-4000-8000-000000000001", name=None, provider="vllm", covered=True,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from pgmodelnames import errors
 from pgmodelnames.cli import main as cli_main
 from support import ALICE
@@ -78,6 +80,7 @@ def test_unknown_uuid(installed_minimal):
     assert result.err.strip() == f"pgmodelnames: error: no model {other} in public.llm_models"
 
 
+@pytest.mark.unit
 def test_not_a_uuid(capsys):
     """Refused before connecting (the URL names no server)."""
     assert cli_main(["--database-url", "postgresql://nobody@127.0.0.1:1/none",
