@@ -196,14 +196,16 @@ def run_pass(settings: Settings, options: Options, *, results: list[vllm.Result]
     apply what a person chose from them (--assign) without asking the
     servers again. known_placeholders: unresolved placeholders whose
     evidence the caller already has (--watch): not read again."""
-    with db.connect(settings, autocommit=True) as conn, db.database_errors():
-        schema = _app_schema(conn, settings)
+    with db.connect(settings) as conn, db.database_errors():
+        with db.transaction(conn):
+            schema = _app_schema(conn, settings)
         # Sweep mode: placeholders for the model ids new in messages first, so
         # this pass can name them (a no-op in trigger mode; its own transaction).
         swept = None if options.dry_run else sweep.sweep_in(conn)
-        columns = read_columns(conn, schema)
-        _check_registration(columns, options)
-        rows = read_rows(conn, schema)
+        with db.transaction(conn):
+            columns = read_columns(conn, schema)
+            _check_registration(columns, options)
+            rows = read_rows(conn, schema)
         notices: dict[str, list[str]] = {}
         if results is None:
             endpoints, unusable = discover(options, rows)
@@ -216,13 +218,14 @@ def run_pass(settings: Settings, options: Options, *, results: list[vllm.Result]
             plan = make_plan(rows, results, options, columns)
             applied = list(plan.changes)
         else:
-            with conn.transaction():
+            with db.transaction(conn):
                 conn.execute(_query("begin.sql"))
                 rows = read_rows(conn, schema)
                 plan = make_plan(rows, results, options, columns)
                 applied = _lock_and_apply(conn, schema, plan, columns, options)
         wanted = [entry["model"] for entry in plan.unresolved if entry["model"] not in known_placeholders]
-        attach_evidence(plan.unresolved, evidence.for_models(conn, schema, wanted))
+        with db.transaction(conn, read_only=True):
+            attach_evidence(plan.unresolved, evidence.for_models(conn, schema, wanted))
     found_in = sources(rows)
     endpoint_report = [endpoint_entry(result, notices.get(result.endpoint.url, []), found_in)
                        for result in results] + list(unusable or [])

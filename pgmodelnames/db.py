@@ -1,9 +1,18 @@
 """Reaching the database: the one place connections are made, errors mapped,
 and the installed state read.
 
+Every statement runs inside `transaction()`, which pins search_path to
+pg_catalog, pg_temp for that transaction: the app's schemas are never on the
+path, so no look-alike function or operator that a role with CREATE there
+planted can run with the rights of whoever runs pgmodelnames (often
+postgres). Connections are in autocommit mode, so a transaction exists only
+where `transaction()` makes one, and their cursors refuse a statement
+outside one: a forgotten block fails loudly in the tests instead of running
+with the caller's search_path.
+
 Connections are safe behind a transaction-mode pooler (PgBouncer, Supabase's
 port 6543): psycopg never prepares statements (prepare_threshold=None), and
-callers keep settings and locks inside one transaction (SET LOCAL,
+every setting and lock lives inside one transaction (SET LOCAL,
 set_config(..., true), pg_advisory_xact_lock).
 """
 
@@ -39,23 +48,43 @@ def database_errors() -> Iterator[None]:
         raise from_database_error(exc) from None
 
 
-def connect(settings: Settings, autocommit: bool = False) -> psycopg.Connection:
+class PinnedCursor(psycopg.Cursor):
+    """A cursor that runs nothing outside a transaction (see transaction())."""
+
+    def execute(self, query, params=None, **kwargs):
+        if self.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            raise RuntimeError("pgmodelnames runs every statement inside db.transaction(): "
+                               + " ".join(str(query)[:80].split()))
+        return super().execute(query, params, **kwargs)
+
+
+def connect(settings: Settings) -> psycopg.Connection:
     if not settings.conninfo:
         raise UserError(
             "no database URL: pass --database-url, set DATABASE_URL, or set sqlalchemy.url in ./alembic.ini",
             USAGE,
         )
     with database_errors():
-        return psycopg.connect(settings.conninfo, autocommit=autocommit, **connection_options())
+        return psycopg.connect(settings.conninfo, autocommit=True, cursor_factory=PinnedCursor,
+                               **connection_options())
+
+
+def connect_outside_transactions(settings: Settings) -> psycopg.Connection:
+    """For the statements that cannot run in a transaction block (CREATE and
+    DROP DATABASE, the demo's): they call no function, so search_path does
+    not matter to them."""
+    with database_errors():
+        return psycopg.connect(settings.conninfo, autocommit=True, **connection_options())
 
 
 @contextmanager
-def transaction(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+def transaction(conn: psycopg.Connection, read_only: bool = False) -> Iterator[psycopg.Connection]:
     """One transaction whose statements never see the app's schemas on the
-    search_path (no look-alike function or operator planted there can run
-    as the caller); the setting ends with the transaction."""
+    search_path; the setting ends with the transaction."""
     with conn.transaction():
         conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        if read_only:
+            conn.execute("SET TRANSACTION READ ONLY")
         yield conn
 
 
@@ -89,5 +118,5 @@ def app_schema(conn: psycopg.Connection, settings: Settings) -> str:
 
 def current(settings: Settings) -> str | None:
     """The installed revision, or None when pgmodelnames is not installed."""
-    with connect(settings, autocommit=True) as conn, database_errors():
+    with connect(settings) as conn, database_errors(), transaction(conn):
         return installed_revision(conn)

@@ -52,7 +52,7 @@ def _show_analytics(settings: config.Settings, name: str) -> None:
     query = _query_text(name)
     _say(_indent(query))
     _say()
-    with db.connect(settings, autocommit=True) as conn, db.database_errors():
+    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn, read_only=True):
         cur = conn.execute(query)
         _say(_indent(_table(cur)))
     _say()
@@ -68,7 +68,7 @@ def _show_doctor(settings: config.Settings) -> None:
 
 def demonstrate(settings: config.Settings) -> None:
     """The story, on an empty database that the caller owns and removes."""
-    with db.connect(settings, autocommit=True) as conn, db.database_errors():
+    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn):
         conn.execute(sqlfiles.render("demo/schema.sql", "public"))
         conn.execute(sqlfiles.render("demo/problem.sql", "public"))
     _say("1. The problem: three vLLM models answer messages but were never registered, one vLLM")
@@ -102,7 +102,7 @@ def demonstrate(settings: config.Settings) -> None:
 def scratch_database(url: str) -> Iterator[config.Settings]:
     name = DEMO_DB_PREFIX + secrets.token_hex(4)
     server = config.settings(url, None)
-    with db.connect(server, autocommit=True) as conn, db.database_errors():
+    with db.connect_outside_transactions(server) as conn, db.database_errors():
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         where = f"{conn.info.host}:{conn.info.port}"
     try:
@@ -110,7 +110,7 @@ def scratch_database(url: str) -> Iterator[config.Settings]:
         _say()
         yield config.Settings(make_conninfo(server.conninfo, dbname=name), "public", server.secrets)
     finally:
-        with _cleanup_first(), db.connect(server, autocommit=True) as conn, db.database_errors():
+        with _cleanup_first(), db.connect_outside_transactions(server) as conn, db.database_errors():
             force = sql.SQL(" WITH (FORCE)") if conn.info.server_version >= 130000 else sql.SQL("")
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}{}").format(sql.Identifier(name), force))
             _say(f"pgmodelnames demo: dropped the scratch database {name}")
@@ -126,7 +126,7 @@ class TemporaryServer(EmbeddedServer):
 
     def start(self) -> config.Settings:
         super().start()
-        with db.connect(config.settings(self.url(), None), autocommit=True) as conn:
+        with db.connect_outside_transactions(config.settings(self.url(), None)) as conn:
             conn.execute("CREATE DATABASE pgmodelnames_demo")
             version = conn.info.server_version
         _say(f"pgmodelnames demo: temporary PostgreSQL {version // 10000}.{version % 100} "

@@ -60,11 +60,9 @@ def _check_columns(conn: psycopg.Connection, schema: str) -> None:
 
 def diagnose(settings: Settings) -> dict[str, Any]:
     """Run the diagnostics; the whole report as a JSON-ready dict."""
-    with db.connect(settings) as conn, db.database_errors():
-        conn.read_only = True
-        # Every query below runs with the app's schemas off the search_path
-        # (and the drift check compares definitions rendered that way).
-        conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+    # One read-only transaction; its pinned search_path is also the one the
+    # drift check needs (definitions are compared as rendered with it).
+    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn, read_only=True):
         installed_for = db.installed_value(conn, "installation", "app_schema")
         schema = settings.schema or installed_for or "public"
         tables = _rows(conn, "app_tables", schema)[0]

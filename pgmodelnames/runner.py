@@ -164,23 +164,29 @@ def uninstall(settings: Settings, sql: bool = False, output: TextIO | None = Non
     found by name (also when its bookkeeping is gone). App rows stay."""
     if sql:
         downgrade(settings, f"{HEAD}:base", sql=True, output=output)
-        output.write(sqlfiles.render("uninstall.sql", settings.schema or "public"))
+        output.write(sqlfiles.render("printed_transaction.sql", body=_remove_leftovers(settings.schema or "public")))
         return Uninstalled(installed=True)
-    with db.connect(settings, autocommit=True) as conn, db.database_errors():
-        schema = db.app_schema(conn, settings)
-        leftovers = conn.execute(sqlfiles.render("diagnostics/leftovers.sql", schema)).fetchone()[0]
-        if not leftovers:
-            return Uninstalled(installed=False)
-        machine_named = 0
-        if conn.execute("SELECT to_regclass('pgmodelnames.machine_names')").fetchone()[0] is not None:
-            machine_named = conn.execute(sqlfiles.render("uninstall_machine_named.sql", schema)).fetchone()[0]
-        revision = db.installed_revision(conn)
+    with db.connect(settings) as conn, db.database_errors():
+        with db.transaction(conn):
+            schema = db.app_schema(conn, settings)
+            leftovers = conn.execute(sqlfiles.render("diagnostics/leftovers.sql", schema)).fetchone()[0]
+            if not leftovers:
+                return Uninstalled(installed=False)
+            machine_named = 0
+            if conn.execute("SELECT to_regclass('pgmodelnames.machine_names')").fetchone()[0] is not None:
+                machine_named = conn.execute(sqlfiles.render("uninstall_machine_named.sql", schema)).fetchone()[0]
+            revision = db.installed_revision(conn)
     if revision is not None:
         downgrade(settings, "base", lock_wait=lock_wait)
-    with db.connect(settings) as conn, db.database_errors():
-        conn.execute(sqlfiles.render("uninstall.sql", schema))
-        conn.commit()
+    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn):
+        conn.execute(_remove_leftovers(schema))
     return Uninstalled(installed=True, machine_named_models=machine_named)
+
+
+def _remove_leftovers(schema: str) -> str:
+    """uninstall's last step, after the same lock step as a removal."""
+    return "\n".join(sqlfiles.render(name, schema).rstrip()
+                     for name in ("install/remove_plan.sql", "install/lock.sql", "uninstall.sql"))
 
 
 def _literal(value: str) -> str:

@@ -26,18 +26,21 @@ def available(conn: psycopg.Connection) -> bool:
 
 
 def sweep_in(conn: psycopg.Connection, full: bool = False) -> dict[str, Any] | None:
-    """One sweep on an autocommit connection (its own transaction); None before revision 0005."""
-    if not available(conn):
-        return None
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(SWEEP, [full]).fetchone()
+    """One sweep, in a transaction of its own; None where pgmodelnames is not installed."""
+    with db.transaction(conn):
+        if not available(conn):
+            return None
+        with conn.cursor(row_factory=dict_row) as cur:
+            return cur.execute(SWEEP, [full]).fetchone()
 
 
 def _connect(settings: Settings) -> psycopg.Connection:
-    conn = db.connect(settings, autocommit=True)
-    if not available(conn):
+    conn = db.connect(settings)
+    with db.database_errors(), db.transaction(conn):
+        installed = available(conn)
+    if not installed:
         conn.close()
-        raise UserError("sweep mode needs revision 0005: run `pgmodelnames upgrade` first", NOT_READY)
+        raise UserError("sweep mode needs pgmodelnames installed: run `pgmodelnames upgrade` first", NOT_READY)
     return conn
 
 
@@ -48,10 +51,11 @@ def run(settings: Settings, full: bool = False) -> dict[str, Any]:
 
 def schedule(settings: Settings, every: str, full_every: str | None) -> list[dict[str, Any]]:
     """Schedule the sweep (and the nightly full one, unless full_every is None) with pg_cron."""
-    with _connect(settings) as conn, db.database_errors(), conn.cursor(row_factory=dict_row) as cur:
+    with _connect(settings) as conn, db.database_errors(), db.transaction(conn), \
+            conn.cursor(row_factory=dict_row) as cur:
         return cur.execute("SELECT * FROM pgmodelnames.schedule_sweep(%s, %s)", [every, full_every]).fetchall()
 
 
 def unschedule(settings: Settings) -> int:
-    with _connect(settings) as conn, db.database_errors():
+    with _connect(settings) as conn, db.database_errors(), db.transaction(conn):
         return conn.execute("SELECT pgmodelnames.unschedule_sweep()").fetchone()[0]

@@ -20,7 +20,7 @@ def nowhere(tmp_path, monkeypatch):
 
 
 def test_resource_dirs_are_found_from_a_checkout_or_an_install():
-    for name, inside in (("migrations", "env.py"), ("sql", "0001_schema")):
+    for name, inside in (("migrations", "env.py"), ("sql", "install")):
         found = config.resource_dir(name)
         assert found.is_dir() and (found / inside).exists(), found
         assert found in (config.PACKAGE_DIR / name, config.PACKAGE_DIR.parent / name)

@@ -24,10 +24,10 @@ BEGIN
     IF to_regclass('@app_schema@.model_display_names') IS NOT NULL AND parts && ARRAY['all', 'view', 'remove'] THEN
         wanted := wanted || 'LOCK TABLE @app_schema@.model_display_names IN ACCESS EXCLUSIVE MODE'::text;
     END IF;
-    IF parts && ARRAY['all', 'llm_models', 'remove'] THEN
+    IF to_regclass('@app_schema@.llm_models') IS NOT NULL AND parts && ARRAY['all', 'llm_models', 'remove'] THEN
         wanted := wanted || 'LOCK TABLE @app_schema@.llm_models IN ACCESS EXCLUSIVE MODE'::text;
     END IF;
-    IF parts && ARRAY['all', 'messages', 'remove'] THEN
+    IF to_regclass('@app_schema@.messages') IS NOT NULL AND parts && ARRAY['all', 'messages', 'remove'] THEN
         wanted := wanted || CASE WHEN removing THEN 'LOCK TABLE @app_schema@.messages IN ACCESS EXCLUSIVE MODE'
                                  ELSE 'LOCK TABLE @app_schema@.messages IN SHARE ROW EXCLUSIVE MODE' END::text;
     END IF;
