@@ -215,16 +215,25 @@ def test_lock_timeout_is_one_line_and_exit_5(app_db, monkeypatch):
     assert app_db.cli("upgrade").code == 0
 
 
-def test_upgrade_waits_only_briefly_for_its_locks(app_db):
+LONG_TRANSACTIONS = {
+    "wrote messages": "INSERT INTO public.messages (model_id, provider) VALUES (gen_random_uuid(), 'openai')",
+    "read messages": "SELECT count(*) FROM public.messages",
+    "read llm_models": "SELECT count(*) FROM public.llm_models",
+    "wrote llm_models": "UPDATE public.llm_models SET provider = provider WHERE provider = 'openai'",
+}
+
+
+@pytest.mark.parametrize("long_transaction", LONG_TRANSACTIONS)
+def test_upgrade_waits_only_briefly_for_its_locks(app_db, long_transaction):
     """While the upgrade waits for its locks, the app's reads and writes of
     llm_models and messages are not queued behind it for more than an
     attempt's timeout, and the upgrade holds nothing meanwhile."""
     seed_problem(app_db)
     holder = app_db.connect(autocommit=False)
-    # A long app transaction that wrote a message holds ROW EXCLUSIVE on
-    # messages: the install's lock step must wait for it, and a plain waiting
-    # LOCK would queue every later insert behind its own lock request.
-    holder.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'openai')", (uuid.uuid4(),))
+    # A long app transaction that read or wrote one of the app's tables holds
+    # a lock the install's lock step must wait for; a plain waiting LOCK would
+    # queue every later statement on that table behind its own request.
+    holder.execute(LONG_TRANSACTIONS[long_transaction])
     upgrader = threading.Thread(target=lambda: app_db.cli("upgrade"))
     upgrader.start()
     waits = []
