@@ -24,9 +24,10 @@ from pgmodelnames import db, errors, evidence, rename, sqlfiles, sweep, vllm
 from pgmodelnames.config import Settings
 from pgmodelnames.errors import UserError
 from pgmodelnames.names import clean_text
-from pgmodelnames.candidates import attach_evidence
+from pgmodelnames.candidates import attach_evidence, shell_arg
 from pgmodelnames.matching import REGISTER_PROVIDER, Change, Column, Options, Plan, Row, make_plan
 from pgmodelnames.served_models import _own, _show, card_name, screen
+from pgmodelnames.server_keys import variable_option
 
 SOURCE_NAMED = "--endpoint"
 SOURCE_BASE_URL = "llm_models.base_url"
@@ -43,6 +44,8 @@ class Report:
     results: list[vllm.Result] = field(default_factory=list, repr=False)  # the answers, to apply them again
     unusable: list[dict] = field(default_factory=list, repr=False)
     swept: dict | None = None  # the sweep run before the pass (sweep mode), None in a dry run
+    # (model uuid, or None for a row --register-new adds; the name it has once the plan is applied)
+    names: tuple[tuple[str | None, str | None], ...] = field(default=(), repr=False)
 
 
 def _query(name: str, schema: str | None = None, **fragments: str) -> str:
@@ -72,10 +75,10 @@ def read_rows(conn, schema: str) -> list[Row]:
 
 
 def discover(options: Options, rows: list[Row]) -> tuple[list[vllm.Endpoint], list[dict]]:
-    """The --endpoint URLs (may get the API key), then the distinct base_urls
-    of covered rows, then the endpoints recorded for rows without a base_url
-    (these never get it). A base_url equal to a named endpoint is that
-    endpoint."""
+    """The --endpoint URLs (may get their API keys), then the distinct
+    base_urls of covered rows, then the endpoints recorded for rows without
+    a base_url (these never get a key). A base_url equal to a named endpoint
+    is that endpoint."""
     endpoints: dict[str, vllm.Endpoint] = {}
     for raw in options.endpoints:
         url = vllm.normalize_endpoint(raw)
@@ -210,7 +213,8 @@ def run_pass(settings: Settings, options: Options, *, results: list[vllm.Result]
         if results is None:
             endpoints, unusable = discover(options, rows)
             # No transaction is open while the servers are asked.
-            fetched = vllm.fetch_all(endpoints, options.api_key, options.timeout) if endpoints else []
+            keys = {key.url: key.key for key in options.keys}
+            fetched = vllm.fetch_all(endpoints, keys, options.timeout) if endpoints else []
             screened = [screen(result) for result in fetched]
             results = [result for result, _ in screened]
             notices = {result.endpoint.url: found for result, found in screened}
@@ -227,18 +231,25 @@ def run_pass(settings: Settings, options: Options, *, results: list[vllm.Result]
         with db.transaction(conn, read_only=True):
             attach_evidence(plan.unresolved, evidence.for_models(conn, schema, wanted))
     found_in = sources(rows)
-    endpoint_report = [endpoint_entry(result, notices.get(result.endpoint.url, []), found_in)
+    keyed = {key.url: key.shown for key in options.keys}
+    endpoint_report = [endpoint_entry(result, notices.get(result.endpoint.url, []), found_in, keyed)
                        for result in results] + list(unusable or [])
     failed = any(entry["fails_run"] for entry in endpoint_report)
+    named_now = {change.model: change.new_name for change in plan.changes if change.model}
+    names = tuple((row.id, named_now.get(row.id, row.name)) for row in rows)
+    names += tuple((change.model, change.new_name) for change in plan.changes if change.registered)
     return Report(options.dry_run, endpoint_report, plan, applied,
-                  errors.ENDPOINT_FAILED if failed else errors.OK, results, list(unusable or []), swept)
+                  errors.ENDPOINT_FAILED if failed else errors.OK, results, list(unusable or []), swept, names)
 
 
-def endpoint_entry(result: vllm.Result, notices: list[str], sources: dict[str, str]) -> dict:
+def endpoint_entry(result: vllm.Result, notices: list[str], sources: dict[str, str],
+                   keyed: dict[str, str] | None = None) -> dict:
+    """keyed: endpoint url -> where its key came from ($VAR, a file's path, --api-key)."""
     named = result.endpoint.named
     return {
         "url": result.endpoint.url,
         "source": SOURCE_NAMED if named else sources.get(result.endpoint.url, SOURCE_BASE_URL),
+        "key_from": (keyed or {}).get(result.endpoint.url) if named else None,
         "status": "ok" if result.ok else "failed",
         "error": result.error,
         "fix": None if result.ok or named else _fix(result),
@@ -252,8 +263,11 @@ def endpoint_entry(result: vllm.Result, notices: list[str], sources: dict[str, s
 
 def _fix(result: vllm.Result) -> str:
     """What to do about a failed endpoint found in the database (it does not fail the run)."""
-    url = result.endpoint.raw or result.endpoint.url
-    if (result.error or "").startswith(("HTTP 401", "HTTP 403")):
-        return f"name it with its key: pgmodelnames backfill --endpoint {url} --api-key KEY (or VLLM_API_KEY)"
+    raw = clean_text(result.endpoint.raw or result.endpoint.url, 200)
+    url = shell_arg(raw)
+    if result.needs_key:
+        # The conventional variable, so that the command runs as printed where the key is kept there.
+        return (f"name it with its key: pgmodelnames backfill --endpoint {url} {variable_option(raw)} "
+                f"(the variable that holds its key; or --api-key-file {url}=PATH)")
     return (f"if the server moved, correct llm_models.base_url; to make its failure fail the run (exit 6), "
             f"name it: --endpoint {url}")

@@ -1,22 +1,33 @@
 """For every placeholder no endpoint can match, what a person needs to
 decide: the candidates (the served models of the known and given endpoints,
-those no row claims yet first), the likeliest one, the ready-to-run
-commands, and the reading of an --assign answer. Pure: no database, no HTTP.
+those no row claims yet first), the likeliest one where nothing speaks
+against it, the ready-to-run commands, and the --assign walk (the reading of
+an answer, the models chosen so far, the names already in use).
+Pure: no database, no HTTP.
+
+A printed command must never merge two models: it names no served model
+that a row already claims, never gives one served model to two
+placeholders, and guesses nothing while a server that was asked is silent.
 """
 
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 from pgmodelnames import names, vllm
 from pgmodelnames.names import clean_text
-from pgmodelnames.served_models import _aliases, card_name, primary
+from pgmodelnames.served_models import _aliases, card_name, listing, primary
+from pgmodelnames.server_keys import ServerKey
 
 # What the printed commands hold where the person must fill something in.
 SERVED_ID_BLANK = "SERVED_ID"
 NAME_BLANK = '"NAME"'
 ENDPOINT_BLANK = "http://VLLM_HOST:8000"
+
+ONLY_FREE = "the only served model no row claims yet"
+ONLY_FREE_OWN = "the only served model of its own endpoint that no row claims yet"
 
 
 @dataclass(frozen=True)
@@ -25,8 +36,6 @@ class Candidate:
     under its first served name."""
 
     endpoint: str  # normalised URL
-    endpoint_raw: str  # as typed with --endpoint or stored in base_url
-    named: bool  # the endpoint was given with --endpoint
     served_id: str  # what --map takes
     name: str  # the name a row mapped to it gets
     aliases: tuple[str, ...]  # its other served names
@@ -38,7 +47,6 @@ class Candidate:
                 "kind": "adapter" if self.base is not None else "base model", "base": self.base,
                 "aliases": list(self.aliases),
                 "claimed_by": [{"model": model, "name": name} for model, name in self.claimed_by]}
-
 
 
 # ----------------------------------------------------------------- candidates and commands
@@ -66,9 +74,8 @@ def _candidates(answered: list[vllm.Result], claims: dict) -> list[Candidate]:
             if first.parent is not None:
                 parent = next((c for c in result.cards if c.id == first.parent), None)
                 base = primary(parent, result.cards).id if parent is not None else first.parent
-            found.append(Candidate(result.endpoint.url, result.endpoint.raw or result.endpoint.url,
-                                   result.endpoint.named, first.id, card_name(first, result.cards),
-                                   aliases, base, tuple(claimed)))
+            found.append(Candidate(result.endpoint.url, first.id, card_name(first, result.cards), aliases, base,
+                                   tuple(claimed)))
     return found
 
 
@@ -77,17 +84,69 @@ def order_candidates(candidates: list[Candidate], own_endpoint: str | None) -> l
     return sorted(candidates, key=lambda c: (bool(c.claimed_by), c.endpoint != own_endpoint))
 
 
-def suggest(candidates: list[Candidate], own_endpoint: str | None) -> Candidate | None:
-    """The likeliest candidate, only where there is exactly one: the one
-    served model (of the placeholder's own endpoint, if it answered) that no
-    row claims yet, or, when every one is claimed, the only one there is."""
-    pool = [c for c in candidates if c.endpoint == own_endpoint] or candidates
-    free = [c for c in pool if not c.claimed_by]
-    if len(free) == 1:
-        return free[0]
-    if not free and len(pool) == 1:
-        return pool[0]
-    return None
+def _key(candidate: dict) -> tuple[str, str]:
+    return candidate["endpoint"], candidate["served_id"]
+
+
+def _short_ids(models: Sequence[str]) -> str:
+    return listing([model[:8] for model in models], 3)
+
+
+def likeliest(entries: list[dict], failed: Sequence[str] = (),
+              taken: Mapping[tuple[str, str], str] | None = None) -> dict[str, tuple[dict | None, str]]:
+    """For each placeholder entry: (its likeliest candidate or None, why).
+
+    A candidate is the likeliest only where nothing speaks against it:
+    every server that was asked answered (a silent one may serve the
+    model); it is the one candidate (of the placeholder's own endpoint, if
+    that answered) that no row claims and that no earlier answer of an
+    --assign walk took (`taken`: (endpoint, served id) -> model); no other
+    endpoint lists its id (a --map by id could land there); and no other of
+    these placeholders has the same likeliest one (two placeholders are
+    never given one served model)."""
+    taken = taken or {}
+    if failed:
+        they = "it serves" if len(failed) == 1 else "they serve"
+        note = f"no guess: {listing(failed, 3, 80)} did not answer, and the model may be one {they}"
+        return {entry["model"]: (None, note) for entry in entries}
+    alone: dict[str, tuple[dict, str]] = {}
+    found: dict[str, tuple[dict | None, str]] = {}
+    for entry in entries:
+        candidates = entry["candidates"]
+        own = [c for c in candidates if c["endpoint"] == entry["endpoint"]]
+        pool = own or candidates
+        free = [c for c in pool if not c["claimed_by"] and _key(c) not in taken]
+        if not candidates:
+            found[entry["model"]] = (None, "no guess: no server answered")
+        elif len(free) > 1:
+            where = " on its own endpoint" if own else ""
+            found[entry["model"]] = (None, f"no guess: {len(free)} served models{where} have no row yet")
+        elif not free:
+            chosen = " or was chosen above" if any(_key(c) in taken for c in pool) else ""
+            found[entry["model"]] = (None, f"no guess: every served model already has a row{chosen} "
+                                           "(a second row for one gives two models one name)")
+        else:
+            [only] = free
+            elsewhere = sorted({c["endpoint"] for c in candidates if c["endpoint"] != only["endpoint"]
+                                and (only["served_id"] == c["served_id"] or only["served_id"] in c["aliases"])})
+            # A --map by id prefers the row's own endpoint, else the first named: only there is it sure.
+            if elsewhere and only["endpoint"] != entry["endpoint"]:
+                serve = "serves" if len(elsewhere) == 1 else "serve"
+                found[entry["model"]] = (None, f"no guess: {listing(elsewhere, 3, 80)} also {serve} "
+                                               f"{clean_text(only['served_id'], 60)!r}")
+            else:
+                alone[entry["model"]] = (only, ONLY_FREE_OWN if own else ONLY_FREE)
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for model, (candidate, _) in alone.items():
+        wanted.setdefault(_key(candidate), []).append(model)
+    for model, (candidate, note) in alone.items():
+        rivals = [other for other in wanted[_key(candidate)] if other != model]
+        if rivals:
+            note = (f"no guess: {clean_text(candidate['served_id'], 60)!r} would also be the likeliest for "
+                    f"{_short_ids(rivals)}, and two placeholders are never given one served model")
+            candidate = None
+        found[model] = (candidate, note)
+    return found
 
 
 def shell_arg(value: str) -> str:
@@ -96,21 +155,26 @@ def shell_arg(value: str) -> str:
     return shlex.quote(text)
 
 
-def _command_endpoints(results: list[vllm.Result]) -> list[str]:
-    """The --endpoint options the printed commands repeat: the answering
-    endpoints the user named (those from the database are found again)."""
-    named = [f"--endpoint {shell_arg(r.endpoint.raw or r.endpoint.url)}" for r in results if r.endpoint.named and r.ok]
+def _command_endpoints(results: list[vllm.Result], keys: Mapping[str, ServerKey] | None = None) -> list[str]:
+    """The options the printed commands repeat: the answering endpoints the
+    user named (those from the database are found again), each with the
+    reference to its key (keys: endpoint url -> its key), never the key."""
+    keys = keys or {}
+    named = []
+    for result in results:
+        if result.endpoint.named and result.ok:
+            raw = result.endpoint.raw or result.endpoint.url
+            key = keys.get(result.endpoint.url)
+            named.append(f"--endpoint {shell_arg(raw)}" + (f" {key.option(clean_text(raw, 200))}" if key else ""))
     if not any(r.ok for r in results):
         named = [f"--endpoint {ENDPOINT_BLANK}"]
     return named
 
 
-def unresolved_entry(row, kind: str, reason: str, url: str | None, candidates: list[Candidate],
-                     endpoint_options: list[str]) -> dict:
+def unresolved_entry(row, kind: str, reason: str, url: str | None, candidates: list[Candidate]) -> dict:
+    """One placeholder a person must name, without its likeliest candidate
+    and commands yet (suggest() adds them, once every entry is known)."""
     ordered = order_candidates(candidates, url)
-    likeliest = suggest(ordered, url)
-    tail = "".join(f" {option}" for option in endpoint_options)
-    served = shell_arg(likeliest.served_id) if likeliest is not None else SERVED_ID_BLANK
     return {
         "model": row.id,
         "name": row.name,
@@ -122,13 +186,27 @@ def unresolved_entry(row, kind: str, reason: str, url: str | None, candidates: l
         "endpoint": url,
         "evidence": None,
         "candidates": [candidate.as_json(number) for number, candidate in enumerate(ordered, 1)],
-        "suggested": likeliest.served_id if likeliest is not None else None,
-        "commands": {
-            "map": f"pgmodelnames backfill --map {row.id}={served}{tail}",
-            "rename": f"pgmodelnames rename {row.id} {NAME_BLANK}",
-            "assign": f"pgmodelnames backfill --assign{tail}",
-        },
+        "suggested": None,
+        "suggestion_note": None,
+        "commands": {},
     }
+
+
+def suggest(entries: list[dict], failed: Sequence[str], endpoint_options: list[str]) -> list[dict]:
+    """The entries with their likeliest candidate (and why, or why none) and
+    their ready-to-run commands, which repeat endpoint_options."""
+    tail = "".join(f" {option}" for option in endpoint_options)
+    chosen = likeliest(entries, failed)
+    for entry in entries:
+        candidate, entry["suggestion_note"] = chosen[entry["model"]]
+        entry["suggested"] = candidate["served_id"] if candidate is not None else None
+        served = shell_arg(candidate["served_id"]) if candidate is not None else SERVED_ID_BLANK
+        entry["commands"] = {
+            "map": f"pgmodelnames backfill --map {entry['model']}={served}{tail}",
+            "rename": f"pgmodelnames rename {entry['model']} {NAME_BLANK}",
+            "assign": f"pgmodelnames backfill --assign{tail}",
+        }
+    return entries
 
 
 def attach_evidence(unresolved: list[dict], evidence: dict[str, dict]) -> list[dict]:
@@ -150,6 +228,7 @@ class Answer:
     candidate: dict | None = None
     name: str | None = None
     problem: str | None = None
+    note: str | None = None  # a warning that does not refuse the answer
 
 
 def read_answer(text: str, entry: dict) -> Answer:
@@ -178,3 +257,85 @@ def read_answer(text: str, entry: dict) -> Answer:
         return Answer("again", problem=str(exc))
 
 
+def _row_text(model: str | None, name: str | None) -> str:
+    shown = "(no name)" if name is None else repr(clean_text(name, 60))
+    return f"row {model} {shown}" if model is not None else f"the row --register-new adds ({shown})"
+
+
+@dataclass
+class Walk:
+    """The placeholders of one --assign walk, in order, and what was answered
+    so far: a served model chosen for one is not the likeliest for the next,
+    choosing a model another row has (or an earlier answer took) asks again
+    and says which, and a typed name another model has is warned about, as
+    rename warns.
+
+    failed: the endpoints that were asked and did not answer; names: (model
+    uuid or None for a row --register-new adds, the name it has once this
+    pass is applied) of every llm_models row."""
+
+    entries: list[dict]
+    failed: tuple[str, ...] = ()
+    names: tuple[tuple[str | None, str | None], ...] = ()
+    picks: dict[str, dict] = field(default_factory=dict)  # model -> the candidate chosen for it
+    typed: dict[str, str] = field(default_factory=dict)  # model -> the name typed for it
+    # (entry index, candidate number) of a claimed model chosen once: choosing it again confirms it
+    _pending: tuple[int, int] | None = field(default=None, init=False, repr=False)
+
+    def taken(self) -> dict[tuple[str, str], str]:
+        """(endpoint, served id) -> the model it was chosen for in this walk."""
+        return {_key(candidate): model for model, candidate in self.picks.items()}
+
+    def likeliest(self, index: int) -> tuple[dict | None, str]:
+        """The likeliest candidate of entry `index`, given what was chosen
+        so far: the placeholders still ahead compete for it, those answered
+        or passed do not."""
+        return likeliest(self.entries[index:], self.failed, self.taken())[self.entries[index]["model"]]
+
+    def answer(self, index: int, text: str) -> Answer:
+        entry = self.entries[index]
+        pending, self._pending = self._pending, None
+        answer = read_answer(text, entry)
+        if answer.kind == "pick":
+            number = answer.candidate["number"]
+            holders = self._holders(answer.candidate)
+            if holders and pending != (index, number):
+                self._pending = (index, number)
+                return Answer("again", problem=(
+                    f"{number}. {clean_text(answer.candidate['served_id'], 60)} is already the model of "
+                    f"{listing(holders, 3, 120)}: choosing it gives two models one name. Type {number} again "
+                    "to choose it all the same, or another number, a name, s or q"))
+        if answer.kind == "name":
+            twins = self._same_name(answer.name)
+            if twins:
+                answer = Answer("name", name=answer.name, note=(
+                    f"note: {len(twins)} other model(s) already have the name {answer.name!r} "
+                    f"({listing(twins, 3, 80)}); analytics will group them together"))
+        return answer
+
+    def record(self, index: int, answer: Answer) -> None:
+        model = self.entries[index]["model"]
+        if answer.kind == "pick":
+            self.picks[model] = answer.candidate
+        elif answer.kind == "name":
+            self.typed[model] = answer.name
+
+    def maps(self) -> tuple[tuple[str, str, str], ...]:
+        """The picks as --map entries that name the endpoint chosen."""
+        return tuple((model, c["served_id"], c["endpoint"]) for model, c in self.picks.items())
+
+    def _holders(self, candidate: dict) -> list[str]:
+        """The rows that claim the candidate, and the placeholders it was chosen for above."""
+        rows = [_row_text(c["model"], c["name"]) for c in candidate["claimed_by"]]
+        return rows + [f"{other} (chosen above)" for other, chosen in self.picks.items()
+                       if _key(chosen) == _key(candidate)]
+
+    def _same_name(self, name: str) -> list[str]:
+        """The models that have this name, or will have it once the walk is applied (never the
+        placeholder being named: its own name is a placeholder's, which read_answer refuses)."""
+        final = {other: given for other, given in self.names if other is not None}
+        final.update({other: chosen["name"] for other, chosen in self.picks.items()})
+        final.update(self.typed)
+        twins = [_row_text(other, given) for other, given in final.items() if given == name]
+        twins += [_row_text(None, given) for other, given in self.names if other is None and given == name]
+        return twins

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import re
 import signal
 import sys
 import threading
@@ -90,8 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = add("backfill", "fill machine names from running vLLM servers' GET /v1/models")
     sub.add_argument("--endpoint", action="append", default=[], metavar="URL",
                      help="a vLLM server (http://host:8000 or http://host:8000/v1); repeatable")
+    sub.add_argument("--api-key-env", action="append", default=[], metavar="URL=VAR",
+                     help="the API key of the --endpoint URL is in the environment variable VAR; repeatable")
+    sub.add_argument("--api-key-file", action="append", default=[], metavar="URL=PATH",
+                     help="the API key of the --endpoint URL is in the file PATH; repeatable")
     sub.add_argument("--api-key", metavar="KEY",
-                     help="bearer token for the --endpoint servers only (else VLLM_API_KEY)")
+                     help="the API key of the one --endpoint (else VLLM_API_KEY); shows in ps and shell history: "
+                          "prefer --api-key-env or --api-key-file")
     sub.add_argument("--map", action="append", default=[], metavar="UUID=SERVED_ID",
                      help="name this model after a served model id (and record where it is served); repeatable")
     sub.add_argument("--assign", action="store_true",
@@ -140,16 +144,16 @@ class Face:
 
 # ----------------------------------------------------------------- backfill options
 
-def backfill_options(args: argparse.Namespace, api_key: str | None):
-    from pgmodelnames import matching, vllm
+def backfill_options(args: argparse.Namespace, environ=None):
+    """The backfill Options the command line asks for, and the notes to show
+    (a key that is set but not sent). environ: for the API keys (default os.environ)."""
+    from pgmodelnames import matching, server_keys, vllm
     from pgmodelnames.names import clean_text
 
     if not 0 < args.timeout <= 600:
         raise UserError("--timeout must be between 0 and 600 seconds", errors.USAGE)
     if args.watch is not None and not 0 < args.watch <= 86400:
         raise UserError("--watch must be a positive number of seconds", errors.USAGE)
-    if api_key is not None and not re.fullmatch(r"[\x21-\x7e]+", api_key):
-        raise UserError("the API key must be printable ASCII without spaces", errors.USAGE)
     for raw in args.endpoint:
         try:
             vllm.normalize_endpoint(raw)
@@ -176,14 +180,19 @@ def backfill_options(args: argparse.Namespace, api_key: str | None):
         raise UserError("--user-id only applies with --register-new", errors.USAGE)
     if args.assign and (args.json or args.watch is not None):
         raise UserError("--assign asks questions on a terminal: it does not go with --json or --watch", errors.USAGE)
-    return matching.Options(tuple(args.endpoint), api_key, tuple(maps.items()), bool(args.register_new),
-                            args.user_id.strip() if args.user_id else None, bool(args.dry_run), args.timeout)
+    keys, notes = server_keys.resolve(args.endpoint, args.api_key_env, args.api_key_file, args.api_key, environ)
+    options = matching.Options(tuple(args.endpoint), keys, tuple(maps.items()), bool(args.register_new),
+                               args.user_id.strip() if args.user_id else None, bool(args.dry_run), args.timeout)
+    return options, notes
 
 
 def run_backfill(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
     from pgmodelnames import backfill
 
-    options = backfill_options(args, args.api_key or os.environ.get("VLLM_API_KEY") or None)
+    options, notes = backfill_options(args)
+    face.secrets = (*face.secrets, *(key.key for key in options.keys))
+    for note in notes:
+        face.err(f"pgmodelnames: note: {note}")
     if args.assign:
         return assign(face, settings, options)
     if args.watch is not None:
@@ -217,24 +226,25 @@ def assign(face: Face, settings: config.Settings, options) -> int:
     preview = backfill.run_pass(settings, dataclasses.replace(options, dry_run=True))
     face.out(output_backfill.assign_intro(preview))
     todo = preview.plan.unresolved
-    picks, typed = list(options.maps), list(options.names)
-    for index, entry in enumerate(todo, 1):
+    failed = tuple(result.endpoint.url for result in preview.results if not result.ok)
+    walk = candidates.Walk(todo, failed, preview.names)
+    for index, entry in enumerate(todo):
         face.out("")
-        face.out(output_backfill.assign_card(entry, index, len(todo)))
+        face.out(output_backfill.assign_card(entry, index + 1, len(todo), walk.likeliest(index), walk.taken()))
         answer = None
         while answer is None:
             text = _ask(output_backfill.ASSIGN_PROMPT)
-            answer = candidates.Answer("quit") if text is None else candidates.read_answer(text, entry)
+            answer = candidates.Answer("quit") if text is None else walk.answer(index, text)
             if answer.kind == "again":
                 face.out(f"      {answer.problem}")
                 answer = None
+        if answer.note:
+            face.out(f"      {answer.note}")
         if answer.kind == "quit":
             break
-        if answer.kind == "pick":
-            picks.append((entry["model"], answer.candidate["served_id"], answer.candidate["endpoint"]))
-        elif answer.kind == "name":
-            typed.append((entry["model"], answer.name))
-    chosen = dataclasses.replace(options, maps=tuple(picks), names=tuple(typed))
+        walk.record(index, answer)
+    chosen = dataclasses.replace(options, maps=options.maps + walk.maps(),
+                                 names=options.names + tuple(walk.typed.items()))
     everything = frozenset(entry["model"] for entry in todo)
     plan = backfill.run_pass(settings, dataclasses.replace(chosen, dry_run=True), results=preview.results,
                              unusable=preview.unusable, known_placeholders=everything)
@@ -406,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
             from pgmodelnames import demo
 
             return demo.run(args.database_url or None)
+        # Every key this run may hold is masked in anything it prints; the per-endpoint ones
+        # join when backfill reads them.
         keys = tuple(k for k in (getattr(args, "api_key", None), os.environ.get("VLLM_API_KEY")) if k)
         face.secrets = keys
         settings = config.settings(args.database_url, args.schema, keys)

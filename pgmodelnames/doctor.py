@@ -162,7 +162,7 @@ def _placeholders(rows, columns, found) -> dict[str, Any]:
 
     options = matching.Options(dry_run=True, timeout=SERVER_TIMEOUT)
     endpoints, unusable = backfill.discover(options, rows)
-    fetched = vllm.fetch_all(endpoints, None, SERVER_TIMEOUT) if endpoints else []
+    fetched = vllm.fetch_all(endpoints, {}, SERVER_TIMEOUT) if endpoints else []
     results = [served_models.screen(result)[0] for result in fetched]
     plan = matching.make_plan(rows, results, options, columns)
     candidates.attach_evidence(plan.unresolved, found)

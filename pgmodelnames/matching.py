@@ -6,8 +6,9 @@ models (LoRA adapters as "<adapter> (LoRA on <base>)", aliases of one model
 under its first served name), what a server may send that cannot be stored,
 the plan of a pass, and for every placeholder no endpoint can match: the
 candidates (the served models, those no row claims yet first), the likeliest
-one, the ready-to-run commands, and the reading of an --assign answer.
-Unit-tested without a database in tests/test_candidates.py.
+one where nothing speaks against it, and the ready-to-run commands (built in
+candidates.py). Unit-tested without a database in tests/test_matching.py
+and tests/test_candidates.py.
 
 Matching, per endpoint, for a row whose endpoint is that endpoint (its
 base_url, else the endpoint its machine name was recorded from) and whose
@@ -28,10 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pgmodelnames import errors, names, vllm
-from pgmodelnames.candidates import SERVED_ID_BLANK, _candidates, _command_endpoints, shell_arg, unresolved_entry
+from pgmodelnames.candidates import (SERVED_ID_BLANK, _candidates, _command_endpoints, shell_arg, suggest,
+                                     unresolved_entry)
 from pgmodelnames.errors import UserError
 from pgmodelnames.names import clean_text
 from pgmodelnames.served_models import _aliases, _endpoint_of, _own, _short, _show, card_name, listing, usable
+from pgmodelnames.server_keys import ServerKey
 
 REGISTER_PROVIDER = "vllm"
 
@@ -40,13 +43,14 @@ REGISTER_PROVIDER = "vllm"
 class Options:
     """What the command line asked a backfill pass to do (validated there).
 
+    keys: the API key of each --endpoint that has one (server_keys.py);
     maps: (model uuid, served id) from --map, or (model uuid, served id,
     endpoint url) for an --assign pick, which names the endpoint the person
     chose; names: (model uuid, typed name) from --assign, written as rename
     writes them (human names)."""
 
     endpoints: tuple[str, ...] = ()
-    api_key: str | None = None
+    keys: tuple[ServerKey, ...] = ()
     maps: tuple[tuple[str, ...], ...] = ()
     register_new: bool = False
     user_id: str | None = None
@@ -152,7 +156,7 @@ def _fills(row: Row | None, card: vllm.Card, columns: dict[str, Column],
     wanted = {"model_id": card.id, "served_model_name": card.id}
     if card.parent is not None:
         wanted["base_model"] = card.parent
-    if endpoint_raw and row is not None:
+    if endpoint_raw:
         wanted["base_url"] = endpoint_raw
     fills = {}
     for name, value in wanted.items():
@@ -190,7 +194,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
     plan = Plan()
     by_id = {row.id: row for row in rows}
     answered = [result for result in results if result.ok]
-    done: set[str] = set()  # rows already planned (mapped, typed or matched)
+    done: set[str] = set()  # rows a person chose for (mapped or typed): the rules leave them alone
     # (endpoint url, served id) -> the rows that claim that served model
     claims: dict[tuple[str, str], list[tuple[str | None, str | None]]] = {}
 
@@ -244,7 +248,6 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
                 plan.unmatched.append({"model": row.id, "name": row.name, "endpoint": url, "reason": how,
                                        "next_steps": _unmatched_steps(row)})
                 continue
-            done.add(row.id)
             _plan_change(plan, row, card, result, how, columns)
 
     # A row with no endpoint that names a served model (its served_model_name
@@ -281,7 +284,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
     for key, claimers in claims.items():  # a claiming row shows the name this pass gives it
         claims[key] = [(model, named_now.get(model, name)) for model, name in claimers]
     candidates = _candidates(answered, claims)
-    commands = _command_endpoints(results)
+    commands = _command_endpoints(results, {key.url: key for key in options.keys})
     changed = {change.model for change in plan.changes}
     status = {result.endpoint.url: result for result in results}
     reasons = {entry["model"]: entry["reason"] for entry in plan.unmatched}
@@ -299,7 +302,8 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
             kind, reason = "not_matched", reasons[row.id]
         else:
             kind, reason = "not_queried", "its endpoint was not queried"
-        plan.unresolved.append(unresolved_entry(row, kind, reason, url, candidates, commands))
+        plan.unresolved.append(unresolved_entry(row, kind, reason, url, candidates))
+    suggest(plan.unresolved, [result.endpoint.url for result in results if not result.ok], commands)
     return plan
 
 

@@ -74,8 +74,9 @@ def _endpoint_lines(entries: Iterable[dict]) -> list[str]:
                       f"{listing(_served_names(entry['models']), 5, 60)}")
         else:
             detail = entry["error"]
+        key = f", key from {entry['key_from']}" if entry.get("key_from") else ""
         rows.append([entry["status"].upper() if entry["status"] != "ok" else "ok", entry["url"],
-                     f"[{entry['source']}]", detail])
+                     f"[{entry['source']}{key}]", detail])
     out = table(rows) if rows else []
     for entry in entries:
         out += [f"  note: {entry['url']}: {notice}" for notice in entry["notices"]]
@@ -243,18 +244,18 @@ def assign_intro(report: Report) -> str:
     return "\n".join(lines)
 
 
-def assign_card(entry: dict, index: int, total: int) -> str:
+def assign_card(entry: dict, index: int, total: int, likeliest: tuple[dict | None, str],
+                taken: dict[tuple[str, str], str]) -> str:
+    """One placeholder of the walk: its evidence, the candidates (those chosen
+    above marked), and the likeliest one given the answers so far, or why none."""
     lines = [f"[{index}/{total}] {entry['model']}  {_show(entry['name'])!r}: {entry['reason']}"]
     seen = evidence_text(entry["evidence"])
     if seen:
         lines.append(f"      seen in: {seen}")
     if entry["candidates"]:
-        lines += table(candidate_rows(entry["candidates"]), indent="      ")
-        if entry["suggested"] is not None:
-            number = next(c["number"] for c in entry["candidates"] if c["served_id"] == entry["suggested"])
-            lines.append(f"      likeliest: {number} (the only served model that has no row yet)"
-                         if not entry["candidates"][number - 1]["claimed_by"]
-                         else f"      likeliest: {number} (the only served model)")
+        lines += table(candidate_rows(entry["candidates"], taken), indent="      ")
+        candidate, why = likeliest
+        lines.append(f"      likeliest: {candidate['number']} ({why})" if candidate is not None else f"      {why}")
     else:
         lines.append("      no served model to choose from (no server answered): type a name, s or q")
     return "\n".join(lines)

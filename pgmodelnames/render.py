@@ -84,23 +84,29 @@ def evidence_text(evidence: dict | None) -> str | None:
     return ", ".join(parts)
 
 
-def _claim_text(candidate: dict) -> str:
+def _claim_text(candidate: dict, chosen_for: str | None = None) -> str:
     claimed = candidate["claimed_by"]
-    if not claimed:
-        return "no row yet"
-    model, name = claimed[0]["model"], claimed[0]["name"]
-    first = f"row {model[:8]} {_short(name, 40)!r}" if model else "new row (--register-new)"
-    return first + (f" and {len(claimed) - 1} more" if len(claimed) > 1 else "")
+    texts = []
+    if claimed:
+        model, name = claimed[0]["model"], claimed[0]["name"]
+        texts.append((f"row {model[:8]} {_short(name, 40)!r}" if model else "new row (--register-new)")
+                     + (f" and {len(claimed) - 1} more" if len(claimed) > 1 else ""))
+    if chosen_for is not None:
+        texts.append(f"chosen above for {chosen_for[:8]}")
+    return ", ".join(texts) or "no row yet"
 
 
-def candidate_rows(candidates: list[dict]) -> list[list[str]]:
+def candidate_rows(candidates: list[dict], taken: dict[tuple[str, str], str] | None = None) -> list[list[str]]:
+    """taken: (endpoint, served id) -> the placeholder an --assign answer above chose it for."""
+    taken = taken or {}
     rows = []
     for c in candidates:
         if c["base"] is not None:
             kind = f"LoRA adapter on {_short(c['base'], 40)}"
         else:
             kind = "base model" + (f", also served as {listing(c['aliases'], 3, 40)}" if c["aliases"] else "")
-        rows.append([f"{c['number']}.", _short(c["served_id"], 60), kind, c["endpoint"], _claim_text(c)])
+        rows.append([f"{c['number']}.", _short(c["served_id"], 60), kind, c["endpoint"],
+                     _claim_text(c, taken.get((c["endpoint"], c["served_id"])))])
     return rows
 
 
@@ -128,6 +134,7 @@ def placeholder_lines(entry: dict, max_candidates: int | None = 10, indent: str 
         lines.append(f"{more}candidates: none (no server answered: name the one that serves it with --endpoint URL)")
     commands = entry["commands"]
     if entry["suggested"] is None and candidates:
+        lines.append(f"{more}{entry['suggestion_note']}")
         lines.append(f"{more}name it after one:  {commands['map']}   (put the served id in place of SERVED_ID)")
     else:
         lines.append(f"{more}name it after one:  {commands['map']}")

@@ -4,9 +4,9 @@ GET <base>/v1/models, all at once.
 Everything a server sends is untrusted data: the body is capped, redirects
 are never followed and the JSON shape is checked. The client returns what
 the servers said; what can be stored and how a name is cleaned is the
-planner's business (matching.py). The API key goes only to endpoints the
-operator named (Endpoint.named) and never appears in a message. The client
-knows nothing of the database.
+planner's business (matching.py). An endpoint's API key goes only to that
+endpoint, and only when the operator named it (Endpoint.named); it never
+appears in a message. The client knows nothing of the database.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import httpx
 
@@ -36,7 +37,7 @@ class EndpointError(ValueError):
 @dataclass(frozen=True)
 class Endpoint:
     url: str  # normalised base URL, e.g. http://gpu1:8000 (no /v1)
-    named: bool  # given with --endpoint: the only kind that may receive the API key
+    named: bool  # given with --endpoint: the only kind that may receive an API key
     raw: str = ""  # as the user typed it or as llm_models.base_url holds it
 
     @property
@@ -78,6 +79,7 @@ class Result:
     cards: list[Card] = field(default_factory=list)
     error: str | None = None  # why this endpoint gave no list; None = answered
     seconds: float = 0.0
+    needs_key: bool = False  # refused, and no key was sent: it may want one
 
     @property
     def ok(self) -> bool:
@@ -86,6 +88,10 @@ class Result:
 
 class FetchError(Exception):
     """One endpoint's failure, as a message fit to print (no secrets)."""
+
+    def __init__(self, message: str, needs_key: bool = False) -> None:
+        super().__init__(message)
+        self.needs_key = needs_key
 
 
 def normalize_endpoint(raw: str) -> str:
@@ -104,7 +110,7 @@ def normalize_endpoint(raw: str) -> str:
     if not url.host:
         raise EndpointError("the URL has no host")
     if url.userinfo:
-        raise EndpointError("credentials in the URL are not accepted (use --api-key)")
+        raise EndpointError("credentials in the URL are not accepted (give a key with --api-key-env URL=VAR)")
     if url.query or url.fragment:
         raise EndpointError("a query string or fragment is not expected in a vLLM base URL")
     path = url.path.rstrip("/")
@@ -126,16 +132,18 @@ def describe_url(raw: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def fetch_all(endpoints: list[Endpoint], api_key: str | None, timeout: float) -> list[Result]:
+def fetch_all(endpoints: list[Endpoint], keys: Mapping[str, str], timeout: float) -> list[Result]:
     """Query every endpoint concurrently; returns one Result per endpoint, in order.
 
-    Each endpoint runs in its own daemon thread with its own deadline, so a
-    slow or hung server costs at most `timeout` (plus a short grace) and never
-    delays the answers of the others."""
+    keys: normalised endpoint URL -> its API key; a key is sent to that
+    endpoint only, and only if it was named with --endpoint. Each endpoint
+    runs in its own daemon thread with its own deadline, so a slow or hung
+    server costs at most `timeout` (plus a short grace) and never delays the
+    answers of the others."""
     results: list[Result | None] = [None] * len(endpoints)
 
     def work(index: int, endpoint: Endpoint) -> None:
-        results[index] = fetch(endpoint, api_key if endpoint.named else None, timeout)
+        results[index] = fetch(endpoint, keys.get(endpoint.url) if endpoint.named else None, timeout)
 
     threads = []
     started = time.monotonic()
@@ -159,17 +167,18 @@ def fetch(endpoint: Endpoint, api_key: str | None, timeout: float) -> Result:
     started = time.monotonic()
     result = Result(endpoint)
     try:
-        body = _get(endpoint.models_url, api_key, timeout, endpoint.named)
+        body = _get(endpoint, api_key, timeout)
         result.cards = parse_models(body)
     except FetchError as exc:
         result.error = str(exc)
+        result.needs_key = exc.needs_key
     except Exception as exc:  # anything unforeseen is one endpoint's failure, not the run's
         result.error = f"unexpected error ({type(exc).__name__})"
     result.seconds = time.monotonic() - started
     return result
 
 
-def _get(url: str, api_key: str | None, timeout: float, named: bool) -> bytes:
+def _get(endpoint: Endpoint, api_key: str | None, timeout: float) -> bytes:
     headers = {"Accept": "application/json", "User-Agent": f"pgmodelnames/{__version__}"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
@@ -179,8 +188,8 @@ def _get(url: str, api_key: str | None, timeout: float, named: bool) -> bytes:
     # never carries the key (or the request) anywhere else.
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False) as client:
-            with client.stream("GET", url, headers=headers) as response:
-                _check_status(response, api_key is not None, named)
+            with client.stream("GET", endpoint.models_url, headers=headers) as response:
+                _check_status(response, endpoint, api_key is not None)
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                     raise FetchError(_too_large())
@@ -211,7 +220,18 @@ def _too_large() -> str:
     return f"the answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB: stopped reading (not a vLLM model list?)"
 
 
-def _check_status(response: httpx.Response, sent_key: bool, named: bool) -> None:
+def _key_hint(endpoint: Endpoint, sent_key: bool) -> str:
+    """What to do about a refusal that may be about the key."""
+    url = endpoint.url
+    if sent_key:
+        return f"the API key is wrong (the key given for {url})"
+    if endpoint.named:
+        return f"the server needs an API key: give it with --api-key-env {url}=VAR or --api-key-file {url}=PATH"
+    return ("the server needs an API key, and keys are sent only to servers named with --endpoint: "
+            f"name this one with --endpoint {url} and give its key with --api-key-env {url}=VAR")
+
+
+def _check_status(response: httpx.Response, endpoint: Endpoint, sent_key: bool) -> None:
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -221,39 +241,47 @@ def _check_status(response: httpx.Response, sent_key: bool, named: bool) -> None
         raise FetchError(f"HTTP {status} redirect{target}: not followed (give the final URL; "
                          "pgmodelnames requests exactly /v1/models and never follows redirects)")
     if status in (401, 403):
-        if sent_key:
-            hint = "the API key is wrong (check --api-key / VLLM_API_KEY)"
-        elif named:
-            hint = "the server needs an API key: pass --api-key or set VLLM_API_KEY"
-        else:
-            hint = ("the server needs an API key, and keys are sent only to servers named with --endpoint: "
-                    "name this one with --endpoint and pass --api-key")
-        raise FetchError(f"HTTP {status} {'Unauthorized' if status == 401 else 'Forbidden'}: {hint}")
+        raise FetchError(f"HTTP {status} {'Unauthorized' if status == 401 else 'Forbidden'}: "
+                         f"{_key_hint(endpoint, sent_key)}", needs_key=not sent_key)
     if status == 404:
         raise FetchError("HTTP 404 Not Found at /v1/models: not a vLLM (OpenAI-compatible) server, "
                          "or the URL has a wrong path")
-    detail = _error_detail(response)
+    message, kind = _error_body(response)
+    detail = f": {message}" if message else ""
+    # A LiteLLM proxy without a database cannot check keys: it answers 400
+    # "No connected db." to a key other than its master key (and to none),
+    # and a plain 500 to a request without a key when its auth handler fails.
+    if status == 400 and (kind == "no_db_connection" or message == "No connected db."):
+        raise FetchError(f"HTTP 400{detail} (a LiteLLM proxy refusing the key): "
+                         + ("the API key is wrong: without a database it accepts only its master key"
+                            if sent_key else _key_hint(endpoint, False)), needs_key=not sent_key)
+    if status >= 500 and not message and not sent_key:
+        raise FetchError(f"HTTP {status} server error, with no API key sent (a LiteLLM proxy that needs its key "
+                         f"answers so): {_key_hint(endpoint, False)}", needs_key=True)
     if status >= 500:
         raise FetchError(f"HTTP {status} server error{detail}")
     raise FetchError(f"HTTP {status}{detail}")
 
 
-def _error_detail(response: httpx.Response) -> str:
-    """The message of an OpenAI-style error body, short and printable, if any."""
+def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
+    """(message, type) of an OpenAI-style error body, short and printable, if any."""
     try:
         raw = b""
         for chunk in response.iter_bytes():
             raw += chunk
             if len(raw) > 16384:
-                return ""
+                return None, None
         doc = json.loads(raw)
     except Exception:
-        return ""
+        return None, None
     error = doc.get("error") if isinstance(doc, dict) else None
     message = error.get("message") if isinstance(error, dict) else error
+    kind = error.get("type") if isinstance(error, dict) else None
     if not isinstance(message, str) or not message.strip():
-        return ""
-    return ": " + clean_text(one_line(message), 160)
+        message = None
+    else:
+        message = clean_text(one_line(message), 160)
+    return message, kind if isinstance(kind, str) else None
 
 
 def _connect_reason(exc: BaseException) -> str:

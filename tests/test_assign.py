@@ -15,7 +15,7 @@ import pexpect
 import pytest
 
 from pgmodelnames import errors
-from support import ALICE, BOB
+from support import ALICE, BOB, add_model
 
 REPO = Path(__file__).resolve().parent.parent
 PROMPT = "number, name, s to skip, q to stop> "
@@ -124,7 +124,8 @@ def test_q_stops_and_a_refused_confirmation_changes_nothing(three_placeholders, 
     child = spawn(db, "--endpoint", server.url)
     child.expect(rf"\[1/3\] {most}")
     child.expect(r"1\.  tiny-llama\s+base model, also served as tiny-alias")
-    child.expect("likeliest: 1")
+    # One served model, three placeholders: it is the likeliest for none (it cannot be all three).
+    child.expect(f"no guess: 'tiny-llama' would also be the likeliest for {middle[:8]}, ")
     child.expect(PROMPT)
     child.sendline("1")
     child.expect(rf"\[2/3\] {middle}")
@@ -143,6 +144,49 @@ def test_q_stops_and_a_refused_confirmation_changes_nothing(three_placeholders, 
     child.expect("nothing to do: nothing changed")
     assert finish(child)[0] == errors.OK
     assert db.query("SELECT to_jsonb(l) FROM llm_models l ORDER BY id") == before
+
+
+def test_assign_never_merges_two_models_without_being_told_twice(installed_db, vllm_servers):
+    """A model another row has, or one chosen above, is never the likeliest; choosing it asks again and
+    names that row; a typed name another model has is warned about, as rename warns."""
+    db = installed_db
+    server = vllm_servers().serve("c1_lora_v1_models")  # tiny-llama and my-adapter (LoRA on tiny-llama)
+    owner = add_model(db, name="Tiny Llama", base_url=server.url, served="tiny-llama")  # a person named it
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    add_messages(db, first, 5)
+    add_messages(db, second, 1)
+    child = spawn(db)  # the server is found through the owner's base_url
+
+    child.expect(rf"\[1/2\] {first}")
+    child.expect(r"1\.  my-adapter\s+LoRA adapter on tiny-llama\s+" + server.url + r"\s+no row yet")
+    child.expect(r"2\.  tiny-llama\s+base model\s+" + server.url + rf"\s+row {owner[:8]} 'Tiny Llama'")
+    child.expect(f"no guess: 'my-adapter' would also be the likeliest for {second[:8]}, and two placeholders")
+    child.expect(PROMPT)
+    child.sendline("2")
+    child.expect_exact(f"2. tiny-llama is already the model of row {owner} 'Tiny Llama': choosing it gives two "
+                       "models one name. Type 2 again to choose it all the same")
+    child.expect(PROMPT)
+    child.sendline("1")
+
+    child.expect(rf"\[2/2\] {second}")
+    child.expect(r"1\.  my-adapter\s+LoRA adapter on tiny-llama\s+" + server.url + rf"\s+chosen above for {first[:8]}")
+    child.expect_exact("no guess: every served model already has a row or was chosen above")
+    child.expect(PROMPT)
+    child.sendline("1")
+    child.expect_exact(f"1. my-adapter is already the model of {first} (chosen above): choosing it gives two models")
+    child.expect(PROMPT)
+    child.sendline("Tiny Llama")
+    child.expect_exact(f"note: 1 other model(s) already have the name 'Tiny Llama' (row {owner} 'Tiny Llama'); "
+                       "analytics will group them together")
+
+    child.expect(rf"{first}\s+Unknown vllm model {first[:8]}\s+->\s+my-adapter \(LoRA on tiny-llama\)")
+    child.expect(rf"{second}\s+Unknown vllm model {second[:8]}\s+->\s+'Tiny Llama'")
+    child.expect_exact("apply these changes in one transaction? [y/N] ")
+    child.sendline("y")
+    code, _ = finish(child)
+    assert code == errors.OK
+    assert (name(db, first), name(db, second), name(db, owner)) == (
+        "my-adapter (LoRA on tiny-llama)", "Tiny Llama", "Tiny Llama")
 
 
 def test_assign_without_a_terminal_refuses_in_one_line(installed_db):

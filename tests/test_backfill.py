@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shlex
 import signal
 import subprocess
 import sys
@@ -83,10 +84,14 @@ def test_names_what_it_can_match_and_explains_the_rest(installed_db, vllm_server
     again = backfill(db)
     assert again.code == 0 and "nothing to do" in again.out
     assert not any(text.startswith("named") for text in again.out.splitlines())
-    # The one served model already has a row: it is still the likeliest candidate, with that row shown.
+    # The one served model already has a row: a candidate, with that row shown, but never the likeliest
+    # (run as printed, the line would give two models one name).
     claims = [text for text in again.out.splitlines() if f"1.  tiny-llama  base model  {server.url}  row " in text]
     assert len(claims) == 1 and claims[0].endswith("and 2 more")  # nameless, by_root and human claim it
-    assert f"pgmodelnames backfill --map {placeholder}=tiny-llama\n" in again.out
+    assert "no guess: every served model already has a row (a second row for one gives two models one name)" \
+        in again.out
+    assert f"pgmodelnames backfill --map {placeholder}=SERVED_ID   (put the served id in place of SERVED_ID)" \
+        in again.out
     assert snapshot(db) == before
 
 
@@ -360,10 +365,11 @@ def test_api_key_goes_only_to_named_endpoints_and_is_never_printed(installed_db,
     model = add_model(db, base_url=server.url)  # discovered: chosen by whoever wrote the row
     found = backfill(db, "--api-key", KEY)
     assert found.code == 0  # a server found in the database that needs a key does not fail the run
-    assert f"fix: {server.url}: name it with its key: pgmodelnames backfill --endpoint {server.url} --api-key KEY" \
-        in found.out
+    assert f"fix: {server.url}: name it with its key: pgmodelnames backfill --endpoint {server.url} " \
+           f"--api-key-env {server.url}=VLLM_API_KEY (the variable that holds its key; " \
+           f"or --api-key-file {server.url}=PATH)" in found.out
     assert [r.headers.get("Authorization") for r in server.requests()] == [None]
-    assert "name this one with --endpoint and pass --api-key" in found.out
+    assert f"name this one with --endpoint {server.url} and give its key with --api-key-env" in found.out
     assert name(db, model) != "tiny-llama"
 
     server.http.clear_log()
@@ -376,6 +382,99 @@ def test_api_key_goes_only_to_named_endpoints_and_is_never_printed(installed_db,
     assert document["endpoints"][0]["source"] == "--endpoint" and document["changes"][0]["new_name"] == "tiny-llama"
     for output in (found.out, found.err, named.out, named.err):
         assert KEY not in output
+
+
+def test_each_endpoint_gets_its_own_key_from_a_variable_or_a_file(installed_db, vllm_servers, monkeypatch, tmp_path):
+    db = installed_db
+    by_env, by_file = vllm_servers().serve_with_key("sk-env-one"), vllm_servers().serve_with_key("sk-file-two")
+    keyless = vllm_servers().serve("c1_lora_v1_models")
+    models = [add_model(db, base_url=server.url) for server in (by_env, by_file)]
+    monkeypatch.setenv("GPU1_KEY", "sk-env-one")
+    monkeypatch.setenv("VLLM_API_KEY", "sk-ambient")  # several endpoints: sent to none of them
+    key_file = tmp_path / "gpu2.key"
+    key_file.write_text("sk-file-two\n")
+    result = backfill(db, "--endpoint", by_env.url, "--endpoint", by_file.url + "/v1", "--endpoint", keyless.url,
+                      "--api-key-env", f"{by_env.url}=GPU1_KEY", "--api-key-file", f"{by_file.url}={key_file}")
+    assert result.code == 0, result.out + result.err
+    assert [name(db, model) for model in models] == ["tiny-llama", "tiny-llama"]
+    assert [[r.headers.get("Authorization") for r in server.requests()] for server in (by_env, by_file, keyless)] == [
+        ["Bearer sk-env-one"], ["Bearer sk-file-two"], [None]]
+    shown = {server: next(text.split() for text in result.out.splitlines() if f" {server.url} " in text)
+             for server in (by_env, by_file, keyless)}
+    assert shown[by_env][:5] == ["ok", by_env.url, "[--endpoint,", "key", "from"] and shown[by_env][5] == "$GPU1_KEY]"
+    assert shown[by_file][:6] == ["ok", by_file.url, "[--endpoint,", "key", "from", f"{key_file}]"]
+    assert shown[keyless][:3] == ["ok", keyless.url, "[--endpoint]"]
+    assert result.err == ("pgmodelnames: note: VLLM_API_KEY is set but not sent: several --endpoint are named, and a "
+                          "key goes only to the server it is given for; to send it to one: "
+                          "--api-key-env URL=VLLM_API_KEY\n")
+    document = json.loads(backfill(db, "--endpoint", by_env.url, "--api-key-env", f"{by_env.url}=GPU1_KEY",
+                                   "--json").out)
+    assert document["endpoints"][0]["key_from"] == "$GPU1_KEY"
+    for text in (result.out, result.err):
+        assert not any(key in text for key in ("sk-env-one", "sk-file-two", "sk-ambient"))
+
+
+def test_printed_commands_carry_the_keys_reference_and_run_as_printed(installed_db, vllm_servers, monkeypatch,
+                                                                       tmp_path):
+    db = installed_db
+    locked = vllm_servers().serve_with_key("sk-locked")  # serves tiny-llama, which no row claims yet
+    placeholder = str(uuid.uuid4())
+    add_message(db, placeholder)
+    key_file = tmp_path / "locked key"
+    key_file.write_text("sk-locked")
+    shown = backfill(db, "--dry-run", "--endpoint", locked.url, "--api-key-file", f"{locked.url}={key_file}")
+    assert shown.code == 0, shown.out + shown.err
+    line = next(text.split("name it after one:")[1].strip() for text in shown.out.splitlines()
+                if "name it after one:" in text)
+    assert line == (f"pgmodelnames backfill --map {placeholder}=tiny-llama --endpoint {locked.url} "
+                    f"--api-key-file '{locked.url}={key_file}'")
+    assert "sk-locked" not in shown.out
+    ran = db.cli(*shlex.split(line)[1:])
+    assert ran.code == 0, ran.out + ran.err
+    assert name(db, placeholder) == "tiny-llama"
+
+    # A key typed with --api-key has no reference: the printed commands read it from VLLM_API_KEY.
+    other = str(uuid.uuid4())
+    add_message(db, other)
+    typed = backfill(db, "--dry-run", "--endpoint", locked.url, "--api-key", "sk-locked")
+    assert f"pgmodelnames backfill --map {other}=SERVED_ID --endpoint {locked.url} " \
+           f"--api-key-env {locked.url}=VLLM_API_KEY   (put the served id" in typed.out
+    assert "sk-locked" not in typed.out
+    monkeypatch.setenv("VLLM_API_KEY", "sk-locked")
+    tail = ["--endpoint", locked.url, "--api-key-env", f"{locked.url}=VLLM_API_KEY"]  # as printed, where it is set
+    assert backfill(db, "--dry-run", *tail).code == 0
+    assert [r.headers.get("Authorization") for r in locked.requests()] == ["Bearer sk-locked"] * 4
+
+
+@pytest.mark.parametrize("args, env, says", [
+    pytest.param(["--api-key-env", "{url}=NO_SUCH_VAR"], {}, "the environment variable NO_SUCH_VAR is not set",
+                 id="unknown-variable"),
+    pytest.param(["--api-key-env", "{url}=PMN_SPACED"], {"PMN_SPACED": "sk-secret with space"},
+                 "an API key must be printable ASCII without spaces or control characters", id="key-with-a-space"),
+    pytest.param(["--api-key-env", "{url}=PMN_EMPTY"], {"PMN_EMPTY": ""}, "PMN_EMPTY is empty", id="empty-key"),
+    pytest.param(["--api-key-file", "{url}={dir}"], {}, "cannot read", id="unreadable-file"),
+    pytest.param(["--api-key-file", "{url}={dir}/empty"], {}, "is empty: no API key in it", id="empty-file"),
+    pytest.param(["--api-key-env", "http://elsewhere:8000=PMN_KEY"], {"PMN_KEY": "sk-secret"},
+                 "no --endpoint names http://elsewhere:8000", id="url-no-endpoint-names"),
+    pytest.param(["--endpoint", "http://second:8000", "--api-key", "sk-secret"], {},
+                 "--api-key is the key of the one --endpoint; with several", id="one-key-several-endpoints"),
+])
+def test_bad_key_input_is_one_line_and_exit_2(make_db, tmp_path, monkeypatch, args, env, says):
+    db = make_db("minimal", installed=True)
+    (tmp_path / "empty").write_text("\n")
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    url = "http://127.0.0.1:9"
+    argv = ["--endpoint", url, *(a.format(url=url, dir=tmp_path) for a in args)]
+    result = backfill(db, *argv)
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith("pgmodelnames: error: ") and result.err.count("\n") == 1 and says in result.err
+    assert "sk-secret" not in result.err
+    # The same through a real process: no traceback, the same one line.
+    done = subprocess.run([sys.executable, "-m", "pgmodelnames", "--database-url", db.url, "backfill", *argv],
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)), cwd=REPO,
+                          timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", result.err)
 
 
 def test_json_output(installed_db, vllm_servers):
@@ -501,7 +600,7 @@ def test_watch_json_prints_one_document_per_changed_pass(make_db, vllm_servers, 
     stop = threading.Event()
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.setdefault(
-        "code", cli.watch(cli.Face(), settings, cli.backfill_options(args, None), 0.1, True, stop)))
+        "code", cli.watch(cli.Face(), settings, cli.backfill_options(args)[0], 0.1, True, stop)))
     worker.start()
     try:
         # The first pass prints its document: only then does the change below

@@ -174,6 +174,11 @@ def test_match_row(served, model, expected, how):
     pytest.param(((A, "tiny-llama"),), [],
                  f"--map {A}='tiny-llama': no queried endpoint serves that id "
                  "(no endpoint queried: add --endpoint URL)", id="nothing-queried"),
+    pytest.param(((A, "x" * 100),), [answer([vllm.Card(f"m{n:02}", f"/m/{n}", None) for n in range(12)]),
+                                     failure(), failure(OTHER)],
+                 f"--map {A}={'x' * 79 + '…'!r}: no queried endpoint serves that id "
+                 "(served: m00, m01, m02, m03, m04, m05, m06, m07, m08, m09 and 2 more) "
+                 f"(failed: {URL}, {OTHER})", id="long-id-many-served-several-failed"),
 ])
 def test_map_refusals_are_usage_errors(maps, results, says):
     with pytest.raises(UserError) as refused:
@@ -194,8 +199,8 @@ def test_map_leaves_a_human_name_alone():
     human = row(A, name="Our Llama", replaceable=False, placeholder=False)
     plan = matching.make_plan([human], [answer(B1)], Options(maps=((A, "tiny-llama"),)), COLUMNS)
     assert plan.changes == []
-    assert len(plan.left_alone) == 1
-    assert plan.left_alone[0].startswith(f"{A}: has the human name 'Our Llama'; --map ignored")
+    assert plan.left_alone == [f"{A}: has the human name 'Our Llama'; --map ignored "
+                               "(pgmodelnames never replaces a human name; use rename)"]
     assert plan.not_registered == []  # the mapped model is claimed all the same
 
 
@@ -367,3 +372,109 @@ def test_screen_parents_and_roots(extra, kept):
 def test_screen_passes_a_failed_answer_through():
     failed = failure()
     assert served_models.screen(failed) == (failed, [])
+
+
+# ----------------------------------------------------------------- make_plan: every explicit choice counts
+
+def test_every_map_is_applied_also_after_one_on_a_human_name():
+    human = row(A, name="Our Llama", replaceable=False, placeholder=False)
+    waiting, other = row(B, base_url=""), row(U, base_url="")
+    plan = matching.make_plan([human, waiting, other], [answer(C1)],
+                              Options(maps=((A, "tiny-llama"), (B, "my-adapter"))), COLUMNS)
+    assert [(c.model, c.new_name, c.matched_by) for c in plan.changes] == [
+        (B, "my-adapter (LoRA on tiny-llama)", "--map")]
+    assert [text.split(":")[0] for text in plan.left_alone] == [A]
+    # The third placeholder sees both models taken, by the rows --map named (the human row keeps its name).
+    [entry] = plan.unresolved
+    assert [(c["served_id"], c["claimed_by"]) for c in entry["candidates"]] == [
+        ("tiny-llama", [{"model": A, "name": "Our Llama"}]),
+        ("my-adapter", [{"model": B, "name": "my-adapter (LoRA on tiny-llama)"}])]
+
+
+def test_every_typed_name_is_applied_also_after_one_on_a_human_name():
+    human = row(A, name="Our Llama", replaceable=False, placeholder=False)
+    waiting = row(B, name="Unknown vllm model bbbbbbbb", base_url="")
+    plan = matching.make_plan([human, waiting], [], Options(names=((A, "Theirs"), (B, "Llama 3.1 8B"))), COLUMNS)
+    assert [(c.model, c.old_name, c.new_name, c.matched_by, c.human, c.endpoint, c.served_id)
+            for c in plan.changes] == [(B, "Unknown vllm model bbbbbbbb", "Llama 3.1 8B", "typed name", True, "", "")]
+    assert plan.left_alone == [f"{A}: has the human name 'Our Llama'; the typed name is ignored"]
+    with pytest.raises(UserError) as refused:
+        matching.make_plan([waiting], [], Options(names=((A, "x"),)), COLUMNS)
+    assert (str(refused.value), refused.value.exit_code) == (f"--assign: no llm_models row has the id {A}", 2)
+    with pytest.raises(UserError) as refused:
+        matching.make_plan([waiting], [], Options(names=((B, " "),)), COLUMNS)
+    assert refused.value.exit_code == 2 and str(refused.value).startswith(f"--assign {B}: the new name is blank")
+
+
+def test_rows_of_every_endpoint_are_matched_whatever_their_order():
+    """A row of another endpoint, a human name, a row not matched, an uncovered one: none stops the others."""
+    rows = [row(A, base_url=OTHER, model_id="qwen"),
+            row("cccccccc-0000-4000-8000-00000000000c", name="Ours", replaceable=False, placeholder=False),
+            row("dddddddd-0000-4000-8000-00000000000d", model_id="gone"),
+            row("eeeeeeee-0000-4000-8000-00000000000e", covered=False),
+            row(B, model_id="tiny-llama")]
+    qwen = card("b1_served_name_v1_models", "qwen", root="/m/qwen")
+    plan = matching.make_plan(rows, [answer(B1), answer([qwen], OTHER)], Options(), COLUMNS)
+    assert sorted((c.model, c.new_name) for c in plan.changes) == [(A, "qwen"), (B, "tiny-llama")]
+    gone = "dddddddd-0000-4000-8000-00000000000d"
+    assert plan.unmatched == [{
+        "model": gone, "name": None, "endpoint": URL,
+        "reason": ("the server does not serve its model_id 'gone' (it serves tiny-llama); "
+                   "not renamed after another model"),
+        "next_steps": [f"served under another id? pgmodelnames backfill --map {gone}=SERVED_ID"]}]
+    # The uncovered placeholder is never listed; the one not matched is, once.
+    assert [e["model"] for e in plan.unresolved] == [gone]
+
+
+def test_a_map_claims_the_model_for_the_row_it_names():
+    """The candidates of the other placeholders show which row a --map gave the model to, by its new name."""
+    plan = matching.make_plan([row(A, base_url=""), row(B, base_url="")], [answer(C1)],
+                              Options(maps=((A, "my-adapter"),)), COLUMNS)
+    [entry] = plan.unresolved
+    adapter = next(c for c in entry["candidates"] if c["served_id"] == "my-adapter")
+    assert adapter["claimed_by"] == [{"model": A, "name": "my-adapter (LoRA on tiny-llama)"}]
+    assert entry["suggested"] == "tiny-llama"  # the one left
+
+
+def test_an_assign_pick_says_so_and_uses_the_endpoint_chosen():
+    plan = matching.make_plan([row(A, base_url="")], [answer(B1), answer(B1, OTHER)],
+                              Options(maps=((A, "tiny-llama", OTHER),)), COLUMNS)
+    [change] = plan.changes
+    assert (change.endpoint, change.matched_by, change.filled) == (
+        OTHER, "--assign", {"model_id": "tiny-llama", "served_model_name": "tiny-llama"})
+
+
+def test_rows_without_an_endpoint_that_name_a_model_claim_it_by_model_id_too():
+    registered = row(A, name="Ours", base_url=None, model_id="my-adapter", replaceable=False, placeholder=False)
+    plan = matching.make_plan([registered, row(B, base_url="")], [answer(C1)], Options(), COLUMNS)
+    [entry] = plan.unresolved
+    adapter = next(c for c in entry["candidates"] if c["served_id"] == "my-adapter")
+    assert adapter["claimed_by"] == [{"model": A, "name": "Ours"}]
+    assert [e["served_id"] for e in plan.not_registered] == ["tiny-llama"]
+
+
+def test_register_new_fills_base_url_as_written_and_names_the_new_rows_in_the_candidates():
+    written = vllm.Result(vllm.Endpoint(URL, named=True, raw=URL + "/v1"), cards=B1)
+    plan = matching.make_plan([row(A, base_url="")], [written], Options(register_new=True), COLUMNS)
+    [change] = plan.changes
+    assert (change.endpoint, change.base_url) == (URL, URL + "/v1")
+    [entry] = plan.unresolved
+    assert entry["candidates"][0]["claimed_by"] == [{"model": None, "name": "tiny-llama"}]
+    assert entry["suggested"] is None
+
+
+def test_a_row_given_a_typed_name_is_not_also_renamed_by_the_rules():
+    """Its endpoint serves one base model, which the rules would name it after: the person's name wins."""
+    plan = matching.make_plan([row(A)], [answer(B1)], Options(names=((A, "Llama 3.1 8B"),)), COLUMNS)
+    assert [(c.model, c.new_name, c.matched_by) for c in plan.changes] == [(A, "Llama 3.1 8B", "typed name")]
+
+
+def test_an_alias_listed_after_another_model_is_still_one_model():
+    """tiny-alias comes after an adapter: it is tiny-llama's second name, not a model of its own."""
+    listed = cards("c1_lora_v1_models", {"id": "tiny-alias", "root": "/tmp/tiny-llama"})
+    assert [c.id for c in listed] == ["tiny-llama", "my-adapter", "tiny-alias"]
+    for register_new in (False, True):
+        plan = matching.make_plan([], [answer(listed)], Options(register_new=register_new), COLUMNS)
+        assert [(e["served_id"], e["aliases"]) for e in plan.not_registered] == [
+            ("tiny-llama", ["tiny-alias"]), ("my-adapter", [])]
+    assert [c.new_name for c in plan.changes] == ["tiny-llama", "my-adapter (LoRA on tiny-llama)"]

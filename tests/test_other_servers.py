@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from werkzeug import Request, Response
+
 from pgmodelnames import matching, served_models, vllm
-from recorded_vllm import FIXTURES
+from recorded_vllm import FIXTURES, recording
 from support import add_model
 
 RECORDED = FIXTURES / "openai_compatible"
@@ -54,18 +56,43 @@ def test_cards_without_root_are_matched_by_their_ids():
     assert served_models.card_name(card) == "/tmp/gguf/tiny-llama.gguf" and how == "the server's only base model"
 
 
+HOW = "give it with --api-key-env {url}=VAR or --api-key-file {url}=PATH"
+
+
 @pytest.mark.parametrize("name, says", [
-    ("litellm_masterkey_v1_models_no_key", "HTTP 401 Unauthorized: the server needs an API key"),
-    ("litellm_masterkey_v1_models_wrong_key", "HTTP 400: No connected db."),
-    ("litellm_masterkey_noprisma_v1_models_no_key", "HTTP 500 server error"),
-    ("llamacpp_apikey_v1_models_no_key", "HTTP 401 Unauthorized: the server needs an API key"),
-    ("llamacpp_apikey_v1_models_wrong_key", "HTTP 401 Unauthorized"),
+    ("litellm_masterkey_v1_models_no_key", "HTTP 401 Unauthorized: the server needs an API key: " + HOW),
+    ("litellm_masterkey_v1_models_wrong_key",
+     "HTTP 400: No connected db. (a LiteLLM proxy refusing the key): the server needs an API key: " + HOW),
+    ("litellm_masterkey_noprisma_v1_models_no_key",
+     "HTTP 500 server error, with no API key sent (a LiteLLM proxy that needs its key answers so): "
+     "the server needs an API key: " + HOW),
+    ("llamacpp_apikey_v1_models_no_key", "HTTP 401 Unauthorized: the server needs an API key: " + HOW),
+    ("llamacpp_apikey_v1_models_wrong_key", "HTTP 401 Unauthorized: the server needs an API key: " + HOW),
 ])
-def test_recorded_refusals_are_one_line(vllm_servers, name, says):
+def test_recorded_refusals_without_a_key_say_a_key_is_needed_and_how(vllm_servers, name, says):
     server = vllm_servers().serve(f"openai_compatible/{name}")
-    result = vllm.fetch_all([vllm.Endpoint(server.url, named=True)], None, 3)[0]
-    assert not result.ok and result.error.startswith(says), result.error
-    assert "\n" not in result.error
+    result = vllm.fetch_all([vllm.Endpoint(server.url, named=True)], {}, 3)[0]
+    assert not result.ok and result.error == says.format(url=server.url)
+    assert result.needs_key
+
+
+@pytest.mark.parametrize("name, says", [
+    ("litellm_masterkey_v1_models_wrong_key", "HTTP 400: No connected db. (a LiteLLM proxy refusing the key): "
+     "the API key is wrong: without a database it accepts only its master key"),
+    ("llamacpp_apikey_v1_models_wrong_key", "HTTP 401 Unauthorized: the API key is wrong (the key given for {url})"),
+])
+def test_recorded_refusals_of_a_key_say_it_is_wrong(vllm_servers, name, says):
+    server = vllm_servers().serve(f"openai_compatible/{name}")
+    result = vllm.fetch_all([vllm.Endpoint(server.url, named=True)], {server.url: "sk-wrong-key"}, 3)[0]
+    assert result.error == says.format(url=server.url) and not result.needs_key
+    assert "sk-wrong-key" not in result.error
+
+
+def test_a_server_error_with_its_reason_is_not_taken_for_a_missing_key(vllm_servers):
+    server = vllm_servers().serve("engine_dead_500")  # vLLM's own 500 says why
+    result = vllm.fetch_all([vllm.Endpoint(server.url, named=True)], {}, 3)[0]
+    assert result.error.startswith("HTTP 500 server error: EngineCore") and "API key" not in result.error
+    assert not result.needs_key
 
 
 def test_backfill_names_rows_of_a_litellm_proxy(installed_db, vllm_servers):
@@ -76,3 +103,32 @@ def test_backfill_names_rows_of_a_litellm_proxy(installed_db, vllm_servers):
     assert result.code == 0, result.err + result.out
     names = dict(installed_db.query("SELECT id::text, name FROM llm_models"))
     assert names[alias] == "qwen-alias" and names[llama] == "llama-3.1-8b"
+
+
+def test_a_litellm_proxy_that_wants_its_key_says_so_and_the_fix_runs_as_printed(installed_db, vllm_servers,
+                                                                                 monkeypatch):
+    """The proxy as recorded with a master key and no prisma: its models with the key, a bare 500 without."""
+    master = "sk-pgmodelnames-test-0000"  # the made-up key of the recordings
+
+    def proxy(request: Request) -> Response:
+        if request.headers.get("Authorization") == f"Bearer {master}":
+            return recording("openai_compatible/litellm_masterkey_v1_models_good_key")
+        return recording("openai_compatible/litellm_masterkey_noprisma_v1_models_no_key")
+
+    server = vllm_servers()
+    server.http.expect_request("/v1/models").respond_with_handler(proxy)
+    model = add_model(installed_db, base_url=server.url, served="qwen-alias")
+    found = installed_db.cli("backfill")
+    assert found.code == 0, found.err
+    failed = next(line for line in found.out.splitlines() if line.startswith(f"  FAILED  {server.url}"))
+    assert failed.endswith("HTTP 500 server error, with no API key sent (a LiteLLM proxy that needs its key answers "
+                           "so): the server needs an API key, and keys are sent only to servers named with --endpoint: "
+                           f"name this one with --endpoint {server.url} and give its key with "
+                           f"--api-key-env {server.url}=VAR")
+    fix = f"pgmodelnames backfill --endpoint {server.url} --api-key-env {server.url}=VLLM_API_KEY"
+    assert f"  fix: {server.url}: name it with its key: {fix} (the variable that holds its key; " in found.out
+    monkeypatch.setenv("VLLM_API_KEY", master)
+    named = installed_db.cli(*fix.split()[1:])
+    assert named.code == 0, named.out + named.err
+    assert installed_db.value("SELECT name FROM llm_models WHERE id = %s", (model,)) == "qwen-alias"
+    assert master not in found.out + named.out + named.err

@@ -198,7 +198,7 @@ def test_nothing_to_do_is_not_said_when_an_endpoint_failed(installed_db, vllm_se
                                         "the answers of the others were applied (exit code 6)")
 
 
-def test_exit_codes_fit_cron(installed_db, vllm_servers):
+def test_exit_codes_fit_cron(installed_db, vllm_servers, monkeypatch):
     """A server in llm_models that needs a key the operator does not have no longer fails every run."""
     db = installed_db
     locked, open_server = vllm_servers().serve_with_key(), vllm_servers().serve("b1_served_name_v1_models")
@@ -207,8 +207,8 @@ def test_exit_codes_fit_cron(installed_db, vllm_servers):
     aimed = db.cli("backfill", "--endpoint", open_server.url)
     assert aimed.code == errors.OK, aimed.out
     assert name(db, model) == "tiny-llama"
-    assert f"fix: {locked.url}: name it with its key: pgmodelnames backfill --endpoint {locked.url} --api-key KEY" \
-        in aimed.out
+    fix = f"pgmodelnames backfill --endpoint {locked.url} --api-key-env {locked.url}=VLLM_API_KEY"
+    assert f"fix: {locked.url}: name it with its key: {fix} (the variable" in aimed.out
     assert "1 endpoint found in the database failed (see fix above); it does not change the exit code" in aimed.out
     document = json.loads(db.cli("backfill", "--json").out)
     assert document["exit_code"] == 0
@@ -217,6 +217,9 @@ def test_exit_codes_fit_cron(installed_db, vllm_servers):
     named = db.cli("backfill", "--endpoint", locked.url)  # named, without its key: the run fails
     assert named.code == errors.ENDPOINT_FAILED
     assert db.cli("backfill", "--endpoint", locked.url, "--api-key", KEY).code == errors.OK
+    with monkeypatch.context() as env:  # the fix, run as printed where the key is kept in VLLM_API_KEY
+        env.setenv("VLLM_API_KEY", KEY)
+        assert db.cli(*fix.split()[1:]).code == errors.OK
 
 
 def test_exit_code_help_matches_the_table():
@@ -243,12 +246,36 @@ def test_doctor_sorts_placeholders_by_what_will_name_them(installed_db, vllm_ser
     assert set(problems) == {"placeholders", "placeholders_need_a_person", "placeholders_endpoint_failed"}
     assert problems["placeholders"]["next_steps"][0].startswith("pgmodelnames backfill ")
     assert f"pgmodelnames backfill --map {choose}=SERVED_ID" in problems["placeholders_need_a_person"]["next_steps"]
-    assert any(f"--endpoint {locked.url} --api-key KEY" in step
+    assert any(f"--endpoint {locked.url} --api-key-env {locked.url}=VLLM_API_KEY" in step
                for step in problems["placeholders_endpoint_failed"]["next_steps"])
     entry = next(p for p in report["placeholders"] if p["model"] == choose)
     assert [c["served_id"] for c in entry["candidates"][:2]] == ["llama-8b", "qwen"]  # its own server first
     assert all(s["status"] == "ok" or s["url"] == locked.url for s in report["servers"])
     assert not any("Authorization" in r.headers for r in locked.requests())  # never a key to a found server
+
+
+def test_no_printed_line_merges_models_when_a_server_is_silent(installed_db, vllm_servers):
+    """Issue 18's case: one server refused for lack of a key, every model the other serves already has a
+    row. The doctor's --map lines once all named that model; run as printed, four models became one."""
+    db = installed_db
+    locked, open_server = vllm_servers().serve_with_key(), vllm_servers().serve("b1_served_name_v1_models")
+    owner = add_model(db, name="Tiny Llama", base_url=open_server.url, served="tiny-llama")
+    waiting = [str(uuid.uuid4()) for _ in range(4)]
+    for model in waiting:
+        add_messages(db, model)
+    db.execute("UPDATE llm_models SET base_url = %s WHERE id = %s", (locked.url, waiting[3]))
+    code, report = doctor(db)
+    assert code == errors.PROBLEMS_FOUND
+    lines = [entry["commands"]["map"] for entry in report["placeholders"]]
+    assert sorted(lines) == sorted(f"pgmodelnames backfill --map {model}=SERVED_ID" for model in waiting)
+    assert {entry["suggestion_note"] for entry in report["placeholders"]} == {
+        f"no guess: {locked.url} did not answer, and the model may be one it serves"}
+    text = db.cli("doctor").out
+    assert "=tiny-llama" not in text
+    assert text.count(f"no guess: {locked.url} did not answer") == 4
+    dry = db.cli("backfill", "--dry-run")
+    assert "=tiny-llama" not in dry.out and dry.out.count("=SERVED_ID   (put the served id in place of SERVED_ID)") == 4
+    assert name(db, owner) == "Tiny Llama"
 
 
 # ----------------------------------------------------------------- --watch
@@ -261,7 +288,7 @@ def _watch(db, server, as_json: bool, capsys):
     stop = threading.Event()
     outcome: dict = {}
     worker = threading.Thread(target=lambda: outcome.setdefault("code", cli.watch(
-        cli.Face(), config.settings(db.url, None), cli.backfill_options(args, None), 0.1, as_json, stop)))
+        cli.Face(), config.settings(db.url, None), cli.backfill_options(args)[0], 0.1, as_json, stop)))
     printed = {"text": ""}
 
     def until(marker: str, seconds: float = 20) -> str:
@@ -320,8 +347,10 @@ def test_watch_json_every_line_has_the_same_keys(installed_db, vllm_servers, cap
     assert events[0] == "pass" and "placeholder" in events and "changes" in events
     [event] = [d for d in documents if d["event"] == "placeholder"]
     assert event["placeholder"]["model"] == placeholder and event["placeholder"]["evidence"]["messages"] == 2
+    # The one served model is the new row's now: the line never names it for a second model.
     assert event["placeholder"]["commands"]["map"] == \
-        f"pgmodelnames backfill --map {placeholder}=tiny-llama --endpoint {server.url}"
+        f"pgmodelnames backfill --map {placeholder}=SERVED_ID --endpoint {server.url}"
+    assert event["placeholder"]["suggestion_note"].startswith("no guess: every served model already has a row")
 
 
 # ----------------------------------------------------------------- other OpenAI-compatible servers

@@ -15,7 +15,7 @@ from support import closed_port
 
 def fetch(url: str, key: str | None = None, named: bool = True, timeout: float = 3.0) -> vllm.Result:
     endpoint = vllm.Endpoint(vllm.normalize_endpoint(url), named=named, raw=url)
-    return vllm.fetch_all([endpoint], key, timeout)[0]
+    return vllm.fetch_all([endpoint], {endpoint.url: key} if key else {}, timeout)[0]
 
 
 # ----------------------------------------------------------------- URLs
@@ -90,16 +90,18 @@ def test_api_key_server_answers_with_the_right_bearer_token(vllm_servers):
     assert server.requests()[0].headers["Authorization"] == f"Bearer {KEY}"
 
 
-@pytest.mark.parametrize("key, named, says", [
-    (None, True, "the server needs an API key: pass --api-key or set VLLM_API_KEY"),
-    ("wrong", True, "the API key is wrong"),
-    (KEY, False, "name this one with --endpoint"),  # a discovered server never gets the key
+@pytest.mark.parametrize("key, named, says, needs_key", [
+    (None, True, "the server needs an API key: give it with --api-key-env {url}=VAR or --api-key-file {url}=PATH",
+     True),
+    ("wrong", True, "the API key is wrong (the key given for {url})", False),
+    # a discovered server never gets the key
+    (KEY, False, "name this one with --endpoint {url} and give its key with --api-key-env {url}=VAR", True),
 ])
-def test_401_says_what_is_wrong_with_the_key(vllm_servers, key, named, says):
+def test_401_says_what_is_wrong_with_the_key(vllm_servers, key, named, says, needs_key):
     server = vllm_servers().serve_with_key()
     result = fetch(server.url, key=key, named=named)
-    assert not result.ok
-    assert result.error.startswith("HTTP 401 Unauthorized") and says in result.error
+    assert not result.ok and result.needs_key is needs_key
+    assert result.error.startswith("HTTP 401 Unauthorized: ") and says.format(url=server.url) in result.error
     assert KEY not in result.error
     if not named:
         assert "Authorization" not in server.requests()[0].headers
@@ -207,7 +209,7 @@ def test_endpoints_are_asked_concurrently(vllm_servers):
     slow = [vllm_servers().serve_slowly(0.8) for _ in range(3)]
     endpoints = [vllm.Endpoint(s.url, named=True) for s in slow]
     started = time.monotonic()
-    results = vllm.fetch_all(endpoints, None, 5)
+    results = vllm.fetch_all(endpoints, {}, 5)
     elapsed = time.monotonic() - started
     assert all(r.ok for r in results)
     assert elapsed < 2.0, f"{elapsed:.2f} s: not concurrent (sequential would take 2.4 s)"
@@ -217,7 +219,7 @@ def test_a_hung_server_does_not_delay_the_others(vllm_servers):
     hung = vllm_servers().serve_slowly(10)
     fast = vllm_servers().serve("b1_served_name_v1_models")
     started = time.monotonic()
-    results = vllm.fetch_all([vllm.Endpoint(hung.url, True), vllm.Endpoint(fast.url, True)], None, 0.5)
+    results = vllm.fetch_all([vllm.Endpoint(hung.url, True), vllm.Endpoint(fast.url, True)], {}, 0.5)
     assert time.monotonic() - started < 1.5
     assert results[0].error.startswith("timed out") and results[1].ok
     assert results[1].seconds < 0.5
@@ -225,10 +227,21 @@ def test_a_hung_server_does_not_delay_the_others(vllm_servers):
 
 def test_key_goes_only_to_named_endpoints(vllm_servers):
     named, found = vllm_servers().serve_with_key(), vllm_servers().serve_with_key()
-    results = vllm.fetch_all([vllm.Endpoint(named.url, True), vllm.Endpoint(found.url, False)], KEY, 3)
+    keys = {named.url: KEY, found.url: KEY}  # even a key given for it: a found server is never sent one
+    results = vllm.fetch_all([vllm.Endpoint(named.url, True), vllm.Endpoint(found.url, False)], keys, 3)
     assert results[0].ok and not results[1].ok
     assert named.requests()[0].headers.get("Authorization") == f"Bearer {KEY}"
     assert "Authorization" not in found.requests()[0].headers
+
+
+def test_each_endpoint_gets_its_own_key_and_no_other(vllm_servers):
+    one, two, keyless = (vllm_servers().serve_with_key("key-one"), vllm_servers().serve_with_key("key-two"),
+                         vllm_servers().serve("b1_served_name_v1_models"))
+    endpoints = [vllm.Endpoint(server.url, True) for server in (one, two, keyless)]
+    results = vllm.fetch_all(endpoints, {one.url: "key-one", two.url: "key-two"}, 3)
+    assert [result.ok for result in results] == [True, True, True]
+    assert [[r.headers.get("Authorization") for r in server.requests()] for server in (one, two, keyless)] == [
+        ["Bearer key-one"], ["Bearer key-two"], [None]]
 
 
 def test_recorded_307_is_reported_not_followed(vllm_servers):
