@@ -215,11 +215,14 @@ def test_lock_timeout_is_one_line_and_exit_5(app_db, monkeypatch):
     assert app_db.cli("upgrade").code == 0
 
 
+# A long app transaction's statement, and whether the install must wait for
+# it: reading messages (ACCESS SHARE) does not conflict with the SHARE ROW
+# EXCLUSIVE lock of CREATE TRIGGER, so the install goes ahead beside it.
 LONG_TRANSACTIONS = {
-    "wrote messages": "INSERT INTO public.messages (model_id, provider) VALUES (gen_random_uuid(), 'openai')",
-    "read messages": "SELECT count(*) FROM public.messages",
-    "read llm_models": "SELECT count(*) FROM public.llm_models",
-    "wrote llm_models": "UPDATE public.llm_models SET provider = provider WHERE provider = 'openai'",
+    "wrote messages": ("INSERT INTO public.messages (model_id, provider) VALUES (gen_random_uuid(), 'openai')", True),
+    "read messages": ("SELECT count(*) FROM public.messages", False),
+    "read llm_models": ("SELECT count(*) FROM public.llm_models", True),
+    "wrote llm_models": ("UPDATE public.llm_models SET provider = provider WHERE provider = 'vllm'", True),
 }
 
 
@@ -229,32 +232,39 @@ def test_upgrade_waits_only_briefly_for_its_locks(app_db, long_transaction):
     llm_models and messages are not queued behind it for more than an
     attempt's timeout, and the upgrade holds nothing meanwhile."""
     seed_problem(app_db)
+    statement, must_wait = LONG_TRANSACTIONS[long_transaction]
     holder = app_db.connect(autocommit=False)
     # A long app transaction that read or wrote one of the app's tables holds
-    # a lock the install's lock step must wait for; a plain waiting LOCK would
-    # queue every later statement on that table behind its own request.
-    holder.execute(LONG_TRANSACTIONS[long_transaction])
-    upgrader = threading.Thread(target=lambda: app_db.cli("upgrade"))
+    # a lock the install's lock step may have to wait for; a plain waiting
+    # LOCK would queue every later statement on that table behind its request.
+    holder.execute(statement)
+    upgraded = threading.Event()
+    upgrader = threading.Thread(target=lambda: (app_db.cli("upgrade"), upgraded.set()))
     upgrader.start()
     waits = []
     try:
-        # Time the app only once the upgrade is seen waiting on a lock (the
-        # holder's: no other session holds one); fast inserts before that
-        # would prove nothing.
-        assert wait_for_lock_wait(app_db, seconds=20, not_pid=holder.info.backend_pid), \
-            "the upgrade was never seen waiting for a lock"
+        if must_wait:
+            # Time the app only once the upgrade is seen waiting on a lock (the
+            # holder's: no other session holds one); fast statements before
+            # that would prove nothing.
+            assert wait_for_lock_wait(app_db, seconds=20, not_pid=holder.info.backend_pid), \
+                "the upgrade was never seen waiting for a lock"
+        else:
+            assert upgraded.wait(60), "the upgrade waited for a transaction it does not conflict with"
         with app_db.connect() as app:
             for _ in range(5):
-                for statement in ("INSERT INTO public.messages (model_id, provider) VALUES (gen_random_uuid(), 'openai')",
-                                  "SELECT count(*) FROM public.llm_models",
-                                  "UPDATE public.llm_models SET provider = provider WHERE provider = 'openai'"):
+                for app_statement in ("INSERT INTO public.messages (model_id, provider) "
+                                      "VALUES (gen_random_uuid(), 'openai')",
+                                      "SELECT count(*) FROM public.llm_models",
+                                      "UPDATE public.llm_models SET provider = provider WHERE provider = 'openai'"):
                     started = time.monotonic()
-                    app.execute(statement)
+                    app.execute(app_statement)
                     waits.append(time.monotonic() - started)
                 time.sleep(0.1)
-            # The app really ran while the upgrade was waiting for the holder:
-            # nothing of the install is committed yet.
-            assert app.execute("SELECT to_regclass('pgmodelnames.alembic_version')").fetchone()[0] is None
+            if must_wait:
+                # The app really ran while the upgrade was waiting for the
+                # holder: nothing of the install is committed yet.
+                assert app.execute("SELECT to_regclass('pgmodelnames.alembic_version')").fetchone()[0] is None
     finally:
         holder.rollback()
         holder.close()
