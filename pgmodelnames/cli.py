@@ -17,13 +17,13 @@ import sys
 import threading
 import uuid
 
-from pgmodelnames import __version__, candidates, config, errors, output, output_backfill, render
+from pgmodelnames import __version__, candidates, config, errors, names, output, output_backfill, render
 from pgmodelnames.errors import UserError
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, documented exit code
-        self.exit(errors.USAGE, f"pgmodelnames: error: {config.redact(message)}\n")
+        self.exit(errors.USAGE, f"pgmodelnames: error: {names.terminal_safe(config.redact(message))}\n")
 
 
 def _common_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -136,10 +136,10 @@ class Face:
         self.secrets = secrets
 
     def out(self, text: str) -> None:
-        print(config.redact(text, self.secrets), flush=True)
+        print(names.terminal_safe(config.redact(text, self.secrets)), flush=True)
 
     def err(self, text: str) -> None:
-        print(config.redact(text, self.secrets), file=sys.stderr, flush=True)
+        print(names.terminal_safe(config.redact(text, self.secrets)), file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------- backfill options

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from pgmodelnames import config, db, doctor, output, rename, runner, sqlfiles
+from pgmodelnames import config, db, doctor, names, output, rename, runner, sqlfiles
 from pgmodelnames.embedded import EmbeddedServer
 from pgmodelnames.errors import OK
 
@@ -29,7 +29,7 @@ DEMO_DB_PREFIX = "pgmodelnames_demo_"
 
 
 def _say(text: str = "") -> None:
-    print(text, flush=True)
+    print(names.terminal_safe(text), flush=True)
 
 
 def _query_text(name: str) -> str:

@@ -35,8 +35,39 @@ TRIM_CHARS = " \t\r\n\v\f\u00a0\u200b\u3000\ufeff"
 # Invisible or direction-changing characters (zero-width, soft hyphen, bidi
 # overrides and isolates, word joiners): kept out of every name written, as
 # pgmodelnames.is_usable_name() does not count them as visible.
-_INVISIBLE = ({0x00AD, 0x1680, 0x180E, 0x2028, 0x2029, 0x205F, 0xFEFF} | set(range(0x2000, 0x2010))
-              | set(range(0x202A, 0x202F)) | set(range(0x2060, 0x2070)))
+_INVISIBLE = ({0x00AD, 0x061C, 0x1680, 0x180E, 0x2028, 0x2029, 0x205F, 0xFEFF} | set(range(0x2000, 0x2010))
+              | set(range(0x202A, 0x202F)) | set(range(0x2060, 0x2070)) | set(range(0xFFF9, 0xFFFC))
+              | set(range(0xE0000, 0xE0080)))  # the last: Unicode tag characters
+
+
+def _unsafe_for_a_terminal(code: int) -> bool:
+    """C0 and C1 controls (ESC and CSI start terminal escape sequences, CR
+    overwrites a line), DEL, bidi and other invisible characters, and tag
+    characters: none reaches an operator's terminal unescaped."""
+    return ((code < 0x20 and code not in (0x09, 0x0A)) or 0x7F <= code < 0xA0 or code in _INVISIBLE
+            or 0xD800 <= code < 0xE000)
+
+
+_TERMINAL_ESCAPES = {code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                            else f"\\U{code:08x}")
+                     for code in (*range(0x00, 0x20), *range(0x7F, 0xA0), *_INVISIBLE)
+                     if _unsafe_for_a_terminal(code)}
+_JSON_ESCAPES = {code: "".join(f"\\u{unit:04x}" for unit in
+                               (divmod(code - 0x10000, 0x400)[0] + 0xD800, divmod(code - 0x10000, 0x400)[1] + 0xDC00))
+                 if code >= 0x10000 else f"\\u{code:04x}"
+                 for code in _TERMINAL_ESCAPES}
+
+
+def terminal_safe(text: str) -> str:
+    """TEXT for a terminal: every character _unsafe_for_a_terminal() shown as
+    its escape (\\x1b, \\u202e, \\U000e0041); newlines and tabs kept."""
+    return text.translate(_TERMINAL_ESCAPES)
+
+
+def json_safe(document: str) -> str:
+    """A JSON document with the same characters written as JSON escapes
+    (json.dumps leaves C1, bidi and tag characters raw)."""
+    return document.translate(_JSON_ESCAPES)
 
 
 # = the characters pgmodelnames.is_usable_name() lists as not visible, besides [:space:] and [:cntrl:].
@@ -69,6 +100,11 @@ def is_usable_name(name: str | None) -> bool:
 def _hidden(ch: str) -> bool:
     code = ord(ch)
     return code < 0x20 or 0x7F <= code < 0xA0 or code in _INVISIBLE or 0xD800 <= code < 0xE000
+
+
+def has_hidden(value: str) -> bool:
+    """Does VALUE hold a control, invisible, bidi or tag character?"""
+    return any(_hidden(ch) for ch in value)
 
 
 def clean_text(value: str, limit: int) -> str:

@@ -10,6 +10,7 @@ import json
 import time
 from typing import Any
 
+from pgmodelnames import names
 from pgmodelnames.served_models import _short, _show, listing
 
 
@@ -39,7 +40,9 @@ def _json_value(value: Any) -> Any:
 
 
 def as_json(document: Any, indent: int | None = 2) -> str:
-    return json.dumps(document, indent=indent, default=_json_value, ensure_ascii=False)
+    # Values from the database and from servers: no raw control, bidi or tag
+    # character reaches whoever reads the document on a terminal.
+    return names.json_safe(json.dumps(document, indent=indent, default=_json_value, ensure_ascii=False))
 
 
 # ----------------------------------------------------------------- evidence and candidates

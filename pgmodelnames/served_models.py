@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from pgmodelnames import vllm
-from pgmodelnames.names import MAX_NAME_CHARS, clean_text, is_usable_name
+from pgmodelnames.names import MAX_NAME_CHARS, clean_text, has_hidden, is_usable_name
 
 # A btree index entry holds at most ~2700 bytes, and a random id does not
 # compress: a longer served id cannot be stored whole in an indexed column.
@@ -117,6 +117,9 @@ def unstorable(value: str) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return "its id is not valid Unicode (lone surrogate)"
+    if has_hidden(value):
+        return ("its id contains control, invisible or text-direction characters, which pgmodelnames does not "
+                "store (they could reach a terminal or make a dashboard show something else)")
     return None
 
 
