@@ -80,9 +80,13 @@ def connect_outside_transactions(settings: Settings) -> psycopg.Connection:
 @contextmanager
 def transaction(conn: psycopg.Connection, read_only: bool = False) -> Iterator[psycopg.Connection]:
     """One transaction whose statements never see the app's schemas on the
-    search_path; the setting ends with the transaction."""
+    search_path; the setting ends with the transaction. A statement_timeout
+    the database or the role sets for the app (Supabase sets short ones) does
+    not apply: pgmodelnames' scans of messages are as long as the table is
+    large, and they block no insert (pg_dump does the same)."""
     with conn.transaction():
         conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        conn.execute("SET LOCAL statement_timeout = 0")
         if read_only:
             conn.execute("SET TRANSACTION READ ONLY")
         yield conn

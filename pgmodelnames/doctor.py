@@ -79,8 +79,10 @@ def diagnose(settings: Settings) -> dict[str, Any]:
         state = _rows(conn, "installation_state", schema)[0] if objects["has_installation"] else None
         at_head = revision == revisions.HEAD
         changed = drift.read(conn, schema) if at_head else []
-        history_due = (conn.execute("SELECT history_due_since FROM pgmodelnames.sweep_state").fetchone()[0]
-                       if at_head and db.has_function(conn, "history_pass_if_due()") else None)
+        history_due, skipped, skip_reason, skipped_at = (
+            conn.execute("SELECT history_due_since, placeholders_skipped, skip_reason, skipped_at "
+                         "FROM pgmodelnames.sweep_state").fetchone()
+            if at_head and db.has_function(conn, "history_pass_if_due()") else (None, None, None, None))
         has_modes = db.has_function(conn, "sweep_status()")
         placeholders = _rows(conn, "placeholder_mode", schema)[0] if has_modes else None
         providers = list(state["covered_providers"]) if state else DEFAULT_PROVIDERS
@@ -107,6 +109,8 @@ def diagnose(settings: Settings) -> dict[str, Any]:
         "head": revisions.HEAD,
         "changed_outside": changed,
         "history_due_since": history_due.isoformat() if history_due else None,
+        "placeholders_skipped": ({"models": skipped, "reason": skip_reason, "at": skipped_at.isoformat()}
+                                 if skipped else None),
         "covered_providers": providers,
         "objects": {
             "pgmodelnames_schema": objects["schema_exists"],
@@ -369,6 +373,16 @@ def _drift_problems(report: dict[str, Any], found: set[str]) -> list[dict]:
         for entry in changed:
             problems.append(_problem(
                 "changed_outside", f"changed outside pgmodelnames: {entry['object']}: {entry['detail']}", repair))
+    skipped = report["placeholders_skipped"]
+    if skipped and any(u["covered"] and u["is_uuid"] for u in report["unknown_model_ids"]):
+        problems.append(_problem(
+            "placeholders_skipped",
+            f"{skipped['models']} model id(s) of messages could not get a placeholder row at {skipped['at']}: "
+            f"{skipped['reason']} (a constraint of llm_models that a placeholder cannot meet; the other "
+            "placeholders were made)",
+            "let llm_models accept rows with only an id, a name and a provider (or give the column a default), "
+            "then: pgmodelnames sweep --full",
+            "or register each such model by hand: INSERT INTO llm_models (id, name, ...) VALUES (...)"))
     if report["history_due_since"]:
         problems.append(_problem(
             "history_pass_due", "the history pass did not finish: messages stored before "

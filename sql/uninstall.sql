@@ -29,6 +29,7 @@ BEGIN
         END IF;
         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS llm_models_name_present', llm_models);
         EXECUTE format('DROP TRIGGER IF EXISTS pgmodelnames_name_guard ON %s', llm_models);
+        EXECUTE format('DROP TRIGGER IF EXISTS pgmodelnames_adopt_placeholder ON %s', llm_models);
     END IF;
 END
 $uninstall$;

@@ -35,6 +35,7 @@ END
 $do$;
 ALTER TABLE @app_schema@.llm_models DROP CONSTRAINT IF EXISTS llm_models_name_present;
 DROP TRIGGER IF EXISTS pgmodelnames_name_guard ON @app_schema@.llm_models;
+DROP TRIGGER IF EXISTS pgmodelnames_adopt_placeholder ON @app_schema@.llm_models;
 
 -- Every function of pgmodelnames' schema (those of every revision), then its
 -- tables but the version table. The naming rules are SQL-standard functions

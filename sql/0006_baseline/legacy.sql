@@ -5,15 +5,24 @@
 -- lock step has taken the app's tables (an earlier revision makes the plan
 -- "all"), so the ALTER TABLE below waits for nobody the app holds.
 
--- sweep_state (0005) lacked history_due_since.
+-- sweep_state (0005) lacked the columns of the history pass and of skipped
+-- placeholders.
 DO $do$
+DECLARE
+    wanted record;
 BEGIN
-    IF to_regclass('pgmodelnames.sweep_state') IS NOT NULL
-       AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
-                        WHERE attrelid = to_regclass('pgmodelnames.sweep_state') AND attname = 'history_due_since'
-                          AND NOT attisdropped) THEN
-        ALTER TABLE pgmodelnames.sweep_state ADD COLUMN history_due_since timestamptz;
+    IF to_regclass('pgmodelnames.sweep_state') IS NULL THEN
+        RETURN;
     END IF;
+    FOR wanted IN
+        SELECT c.name, c.type FROM (VALUES ('history_due_since', 'timestamptz'), ('placeholders_skipped', 'bigint'),
+                                           ('skip_reason', 'text'), ('skipped_at', 'timestamptz')) AS c(name, type)
+         WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
+                            WHERE attrelid = to_regclass('pgmodelnames.sweep_state') AND attname = c.name
+                              AND NOT attisdropped)
+    LOOP
+        EXECUTE format('ALTER TABLE pgmodelnames.sweep_state ADD COLUMN %I %s', wanted.name, wanted.type);
+    END LOOP;
 END
 $do$;
 

@@ -86,6 +86,10 @@ REVOKE ALL ON pgmodelnames.machine_names FROM PUBLIC;
 --                  timestamptz or an integer column): every committed
 --                  covered message below it has its placeholder. NULL: the
 --                  next sweep reads all of messages.
+--   placeholders_skipped, skip_reason, skipped_at
+--                  the last pass that could not create some placeholders
+--                  (insert_placeholders()): how many, the first error, when;
+--                  the doctor shows them while model ids remain without a row
 --   history_due_since
 --                  set when the trigger is (re)made, the mode or the covered
 --                  providers change: messages stored before then may lack
@@ -111,7 +115,10 @@ CREATE TABLE IF NOT EXISTS pgmodelnames.sweep_state (
     last_full_sweep_at timestamptz,
     sweeps             bigint NOT NULL DEFAULT 0,
     created_total      bigint NOT NULL DEFAULT 0,
-    history_due_since  timestamptz
+    history_due_since  timestamptz,
+    placeholders_skipped bigint,
+    skip_reason        text,
+    skipped_at         timestamptz
 );
 COMMENT ON TABLE pgmodelnames.sweep_state IS
     'pgmodelnames: placeholder mode (trigger or sweep) and the sweep''s high-water mark on messages.';
@@ -339,6 +346,70 @@ $fn$;
 REVOKE ALL ON FUNCTION pgmodelnames.llm_models_name_guard() FROM PUBLIC;
 
 
+-- ========================================== registering a placeholder's model
+-- The app, or a person following the usual advice, registers a model by
+-- hand: INSERT INTO llm_models (id, ...) VALUES ('<the UUID from messages>',
+-- ...). Once messages have named that UUID it has a placeholder row, and the
+-- INSERT would fail with a bare duplicate key. Instead the person's row
+-- takes the placeholder's place: the placeholder row is deleted and the
+-- INSERT goes on with every column they gave (their own row-level security
+-- policies apply to it as to any insert, and if it fails the deletion is
+-- undone with it); the bookkeeping forgets the placeholder, so no backfill
+-- ever touches the name they chose. No message is touched.
+--
+-- Not where any FOREIGN KEY references llm_models: deleting the row would
+-- fire the key's ON DELETE action (a cascade, or a check that fails at once)
+-- before the new row exists. There, and where the placeholder row is not
+-- visible to this function (FORCE ROW LEVEL SECURITY), a plain INSERT fails
+-- as before with a unique violation (23505), whose message says that the row
+-- is pgmodelnames' placeholder and whose hint gives what works; an upsert
+-- (INSERT ... ON CONFLICT, as its statement spells it: a trigger cannot see
+-- the clause itself) goes on as without pgmodelnames and updates the row.
+--
+-- pgmodelnames' own placeholder inserts (ON CONFLICT DO NOTHING) come
+-- through here too: a row that is itself a placeholder takes nothing over.
+CREATE OR REPLACE FUNCTION pgmodelnames.llm_models_adopt_placeholder()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    existing record;
+    blocker  text;
+BEGIN
+    SELECT l.name, l.provider INTO existing FROM @app_schema@.llm_models AS l WHERE l.id = NEW.id;
+    IF NOT FOUND
+       OR pgmodelnames.trimmed(NEW.name) = pgmodelnames.placeholder_name(NEW.id, NEW.provider)
+       OR NOT (pgmodelnames.trimmed(existing.name) = pgmodelnames.placeholder_name(NEW.id, existing.provider)
+               OR EXISTS (SELECT FROM pgmodelnames.machine_names AS mn
+                           WHERE mn.model_uuid = NEW.id AND mn.source = 'placeholder' AND mn.name = existing.name))
+    THEN
+        RETURN NEW;  -- a new model, our own insert, or a real row: as without pgmodelnames
+    END IF;
+    SELECT format('%s references llm_models', c.conrelid::regclass) INTO blocker
+      FROM pg_catalog.pg_constraint AS c
+     WHERE c.contype = 'f' AND c.confrelid = TG_RELID
+     LIMIT 1;
+    IF blocker IS NULL THEN
+        DELETE FROM @app_schema@.llm_models AS l WHERE l.id = NEW.id;
+        IF NOT FOUND THEN
+            blocker := 'row-level security hides the placeholder row from its owner (FORCE ROW LEVEL SECURITY)';
+        END IF;
+    END IF;
+    IF blocker IS NOT NULL AND current_query() ~* '\mON\s+CONFLICT\M' THEN
+        RETURN NEW;  -- the upsert's own DO UPDATE / DO NOTHING takes it from here
+    ELSIF blocker IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'unique_violation',
+            MESSAGE = format('model %s already has a row in llm_models: the placeholder pgmodelnames made for it '
+                             '(%s), which it cannot replace here (%s)', NEW.id, existing.name, blocker),
+            HINT = format('update that row instead: UPDATE %s.llm_models SET name = ..., model_id = ..., ... '
+                          'WHERE id = %L; or name it with: pgmodelnames rename %s "NAME"',
+                          '@app_schema@', NEW.id, NEW.id);
+    END IF;
+    DELETE FROM pgmodelnames.machine_names AS mn WHERE mn.model_uuid = NEW.id;
+    RETURN NEW;
+END
+$fn$;
+REVOKE ALL ON FUNCTION pgmodelnames.llm_models_adopt_placeholder() FROM PUBLIC;
+
+
 -- ============================================================ placeholders
 -- A placeholder llm_models row for every model UUID of a covered provider
 -- that messages name and llm_models does not know: for new messages by the
@@ -348,9 +419,14 @@ REVOKE ALL ON FUNCTION pgmodelnames.llm_models_name_guard() FROM PUBLIC;
 -- The INSERT that creates placeholders from a source query with columns
 -- (id uuid, provider text, user_id text). Built from the catalog when called
 -- (only on the rare miss and once per history pass), so it fits whatever
--- optional columns llm_models has today: user_id gets the message's user,
--- enabled gets false, NOT NULL text columns without a default get ''
--- (an empty base_url means "no endpoint known").
+-- optional columns llm_models has today: enabled gets false, NOT NULL text
+-- columns without a default get '' (an empty base_url means "no endpoint
+-- known"). Whose placeholder it is: nobody's, where user_id may be NULL. A
+-- placeholder stands for a model that several users' messages may name, so
+-- it belongs to none of them (shown to each of them wherever the app's
+-- policies show rows without an owner), and no user's message can make a row
+-- that another user then cannot see or take over. Where user_id is NOT NULL
+-- the app demands an owner: the message's user.
 CREATE OR REPLACE FUNCTION pgmodelnames.placeholder_insert_sql(source_query text)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -369,8 +445,10 @@ BEGIN
          ORDER BY a.attnum
     LOOP
         IF col.attname = 'user_id' THEN
-            columns := columns || ', user_id';
-            vals := vals || format(', src.user_id::%s', col.type_name);
+            IF col.needs_value THEN
+                columns := columns || ', user_id';
+                vals := vals || format(', src.user_id::%s', col.type_name);
+            END IF;
         ELSIF col.attname = 'enabled' AND col.atttypid = 'boolean'::regtype THEN
             columns := columns || ', enabled';
             vals := vals || ', false';
@@ -393,6 +471,55 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION pgmodelnames.placeholder_insert_sql(text) FROM PUBLIC;
+
+-- Placeholders from a source query (as placeholder_insert_sql() takes it),
+-- set-based. If the one statement fails (an app CHECK or a NOT NULL that one
+-- placeholder breaks, another unique index), each model is tried on its
+-- own, so that one bad placeholder never stops the others: what fails is
+-- skipped, counted and named in sweep_state (the doctor shows it) and in a
+-- WARNING. A cancel or a lock timeout is not a bad placeholder: it stops the
+-- pass. Returns how many placeholders it created.
+CREATE OR REPLACE FUNCTION pgmodelnames.insert_placeholders(source_query text)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    created   bigint := 0;
+    skipped   bigint := 0;
+    reason    text;
+    first_bad uuid;
+    src       record;
+BEGIN
+    BEGIN
+        EXECUTE pgmodelnames.placeholder_insert_sql(source_query);
+        GET DIAGNOSTICS created = ROW_COUNT;
+        RETURN created;
+    EXCEPTION
+        WHEN query_canceled OR lock_not_available OR serialization_failure OR deadlock_detected THEN
+            RAISE;
+        WHEN OTHERS THEN
+            NULL;  -- one by one, below
+    END;
+    FOR src IN EXECUTE format('SELECT s.id, s.provider, s.user_id FROM (%s) AS s', source_query) LOOP
+        BEGIN
+            EXECUTE pgmodelnames.placeholder_insert_sql('SELECT $1 AS id, $2 AS provider, $3 AS user_id')
+              USING src.id, src.provider, src.user_id;
+            created := created + 1;
+        EXCEPTION
+            WHEN query_canceled OR lock_not_available OR serialization_failure OR deadlock_detected THEN
+                RAISE;
+            WHEN OTHERS THEN
+                skipped := skipped + 1;
+                reason := coalesce(reason, SQLERRM);
+                first_bad := coalesce(first_bad, src.id);
+        END;
+    END LOOP;
+    UPDATE pgmodelnames.sweep_state
+       SET placeholders_skipped = skipped, skip_reason = left(reason, 300), skipped_at = now();
+    RAISE WARNING 'pgmodelnames: % placeholder(s) could not be created (first: model %): %; created the other %',
+        skipped, first_bad, reason, created;
+    RETURN created;
+END
+$fn$;
+REVOKE ALL ON FUNCTION pgmodelnames.insert_placeholders(text) FROM PUBLIC;
 
 -- The rare path: one placeholder for one message. Raises on failure; the
 -- trigger decides what a failure means.
@@ -580,7 +707,7 @@ BEGIN
       INTO is_uuid, has_user_id
       FROM pg_catalog.pg_attribute WHERE attrelid = messages_table AND attnum > 0 AND NOT attisdropped;
 
-    EXECUTE pgmodelnames.placeholder_insert_sql(format($sql$
+    created := pgmodelnames.insert_placeholders(format($sql$
         SELECT o.id, pgmodelnames.normalized_provider(o.provider) AS provider, o.user_id
           FROM (SELECT %1$s AS id,
                        min(lower(btrim(m.provider))) AS provider,
@@ -599,7 +726,6 @@ BEGIN
         CASE WHEN is_uuid THEN '' ELSE 'AND ' || pgmodelnames.uuid_shape_test('m.model_id') END,
         condition,
         '@app_schema@'));
-    GET DIAGNOSTICS created = ROW_COUNT;
     RETURN created;
 END
 $fn$;
@@ -632,7 +758,7 @@ BEGIN
       INTO is_uuid, has_user_id
       FROM pg_catalog.pg_attribute WHERE attrelid = messages_table AND attnum > 0 AND NOT attisdropped;
 
-    EXECUTE pgmodelnames.placeholder_insert_sql(format($sql$
+    created := pgmodelnames.insert_placeholders(format($sql$
         WITH RECURSIVE ids AS (
             (SELECT m.model_id FROM %1$s AS m WHERE m.model_id IS NOT NULL ORDER BY m.model_id LIMIT 1)
             UNION ALL
@@ -659,7 +785,6 @@ BEGIN
         CASE WHEN is_uuid THEN '' ELSE 'AND ' || pgmodelnames.uuid_shape_test('ids.model_id') END,
         CASE WHEN has_user_id THEN 'm.user_id::text' ELSE 'NULL::text' END,
         '@app_schema@'));
-    GET DIAGNOSTICS created = ROW_COUNT;
     RETURN created;
 END
 $fn$;
@@ -1170,8 +1295,8 @@ $do$;
 -- untouched, so an install that finds them as pgmodelnames left them takes
 -- no lock on the app's tables at all.
 
--- llm_models.name: NOT NULL and non-blank, after filling every missing name,
--- with the guard above keeping it so.
+-- llm_models: the registration trigger above, and name NOT NULL and
+-- non-blank after filling every missing name, with the guard keeping it so.
 DO $do$
 DECLARE
     llm_models constant regclass := '@app_schema@.llm_models'::regclass;
@@ -1182,6 +1307,10 @@ BEGIN
     END IF;
     EXECUTE format('CREATE OR REPLACE TRIGGER pgmodelnames_name_guard BEFORE INSERT OR UPDATE ON %s '
                               'FOR EACH ROW EXECUTE FUNCTION pgmodelnames.llm_models_name_guard()', llm_models);
+    EXECUTE format('CREATE OR REPLACE TRIGGER pgmodelnames_adopt_placeholder BEFORE INSERT ON %s '
+                              'FOR EACH ROW EXECUTE FUNCTION pgmodelnames.llm_models_adopt_placeholder()', llm_models);
+    EXECUTE format('COMMENT ON TRIGGER pgmodelnames_adopt_placeholder ON %s IS %L', llm_models,
+        'pgmodelnames: an INSERT of a model that has a pgmodelnames placeholder row takes that row''s place.');
     EXECUTE format('COMMENT ON TRIGGER pgmodelnames_name_guard ON %s IS %L', llm_models,
         'pgmodelnames: fills a missing name (model_id, served_model_name, placeholder name) so NOT NULL never fails a write.');
 

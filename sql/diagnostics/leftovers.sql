@@ -9,6 +9,7 @@ SELECT to_regnamespace('pgmodelnames') IS NOT NULL
     OR EXISTS (SELECT FROM pg_catalog.pg_constraint
                 WHERE conrelid = to_regclass('@app_schema@.llm_models') AND conname = 'llm_models_name_present')
     OR EXISTS (SELECT FROM pg_catalog.pg_trigger
-                WHERE (tgrelid = to_regclass('@app_schema@.llm_models') AND tgname = 'pgmodelnames_name_guard')
+                WHERE (tgrelid = to_regclass('@app_schema@.llm_models')
+                          AND tgname IN ('pgmodelnames_name_guard', 'pgmodelnames_adopt_placeholder'))
                    OR (tgrelid = to_regclass('@app_schema@.messages') AND tgname = 'zz_pgmodelnames_placeholder'))
        AS leftovers;

@@ -82,7 +82,8 @@ SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text,
            'enabled', t.tgenabled,
            'comment', md5(obj_description(t.oid, 'pg_trigger')))
   FROM pg_catalog.pg_trigger AS t
- WHERE (t.tgrelid = to_regclass('@app_schema@.llm_models') AND t.tgname = 'pgmodelnames_name_guard')
+ WHERE (t.tgrelid = to_regclass('@app_schema@.llm_models')
+        AND t.tgname IN ('pgmodelnames_name_guard', 'pgmodelnames_adopt_placeholder'))
     OR (t.tgrelid = to_regclass('@app_schema@.messages') AND t.tgname = 'zz_pgmodelnames_placeholder')
 UNION ALL
 SELECT 'constraint ' || c.conname || ' on ' || c.conrelid::regclass::text,

@@ -29,6 +29,7 @@ BEGIN
         LOOP
             rebuild := rebuild || CASE
                 WHEN changed.object LIKE 'trigger pgmodelnames_name_guard %'
+                  OR changed.object LIKE 'trigger pgmodelnames_adopt_placeholder %'
                   OR changed.object LIKE 'constraint %' THEN 'llm_models'
                 WHEN changed.object LIKE 'trigger zz_pgmodelnames_placeholder %' THEN 'messages'
                 WHEN changed.object LIKE 'view %' THEN 'view'
