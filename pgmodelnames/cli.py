@@ -44,6 +44,14 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _lock_wait(text: str) -> float:
+    """--lock-wait: 0 would be lock_timeout's "wait forever", and a week is a mistake."""
+    value = _seconds(text)
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"--lock-wait must be more than 0 and at most 3600 seconds, not {text[:20]}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pgmodelnames",
@@ -62,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def migration_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
-        sub.add_argument("--lock-wait", type=_seconds, default=60.0, metavar="S",
+        sub.add_argument("--lock-wait", type=_lock_wait, default=60.0, metavar="S",
                          help="wait at most S seconds for another pgmodelnames migration (default 60)")
 
     sub = add("upgrade", "apply the migrations (default: to head)")

@@ -167,7 +167,10 @@ def database_url(explicit: str | None) -> str | None:
     return explicit or os.environ.get("DATABASE_URL") or url_from_alembic_ini() or None
 
 
-_BAD_SCHEMA_CHARS = re.compile(r"[\"'\x00-\x1f{}]")
+# Quotes and control characters cannot go into the SQL files' markers; a
+# named dollar quote ($fn$) would end one of their function bodies (a bare $$,
+# as in a$$b, cannot: they use only named ones).
+_BAD_SCHEMA_CHARS = re.compile(r"[\"'\x00-\x1f{}]|\$[A-Za-z_][A-Za-z0-9_]*\$")
 
 
 def validate_schema(schema: str) -> str:

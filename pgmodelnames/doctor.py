@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from pgmodelnames import candidates, db, drift, revisions, served_models, sqlfiles
@@ -31,6 +32,7 @@ from pgmodelnames.served_models import listing
 
 DEFAULT_PROVIDERS = ["vllm"]
 SERVER_TIMEOUT = 3.0  # seconds per server asked for its model list (all at once)
+MAX_SERVERS_ASKED = 8
 STATE_LABELS = {
     "named": "named",
     "placeholder": "placeholder, awaiting a name",
@@ -85,6 +87,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
             if at_head and db.has_function(conn, "history_pass_if_due()") else (None, None, None, None))
         has_modes = db.has_function(conn, "sweep_status()")
         placeholders = _rows(conn, "placeholder_mode", schema)[0] if has_modes else None
+        below_mark = _below_mark(conn, schema, placeholders)
         providers = list(state["covered_providers"]) if state else DEFAULT_PROVIDERS
         conn.execute("SELECT set_config('pgmodelnames.doctor_providers', %s, true)", [",".join(providers)])
 
@@ -131,7 +134,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
              "model_ids": r["model_ids"], "messages": r["messages"], "examples": r["examples"] or []}
             for r in unknown
         ],
-        "placeholder_mode": _placeholder_mode(placeholders, unknown),
+        "placeholder_mode": _placeholder_mode(placeholders, unknown, below_mark),
         "messages_scan": {"method": "loose index scan on messages.model_id" if indexed else "sequential scan",
                           "estimated_rows": tables["messages_estimate"], "seconds": round(elapsed, 3)},
         "placeholders": detail["unresolved"] if detail else [],
@@ -166,6 +169,15 @@ def _placeholders(rows, columns, found) -> dict[str, Any]:
 
     options = matching.Options(dry_run=True, timeout=SERVER_TIMEOUT)
     endpoints, unusable = backfill.discover(options, rows)
+    # base_url is app data that any app user may write: the doctor asks a
+    # bounded number of them (all at once, SERVER_TIMEOUT each, at most
+    # vllm.MAX_CARDS models each), names every one it asked, and leaves the
+    # rest to backfill, which asks them all.
+    endpoints, beyond = endpoints[:MAX_SERVERS_ASKED], endpoints[MAX_SERVERS_ASKED:]
+    unusable += [{"url": endpoint.url, "source": backfill.SOURCE_BASE_URL, "status": "skipped",
+                  "error": f"not asked: the doctor asks at most {MAX_SERVERS_ASKED} servers "
+                           "(pgmodelnames backfill asks them all)",
+                  "fix": None, "fails_run": False, "models": [], "notices": []} for endpoint in beyond]
     fetched = vllm.fetch_all(endpoints, {}, SERVER_TIMEOUT) if endpoints else []
     results = [served_models.screen(result)[0] for result in fetched]
     plan = matching.make_plan(rows, results, options, columns)
@@ -180,8 +192,23 @@ def _placeholders(rows, columns, found) -> dict[str, Any]:
 SWEEP_LATE_AFTER = 15 * 60  # seconds: model ids waiting longer than this for a sweep are a problem
 
 
-def _placeholder_mode(row: dict[str, Any] | None, unknown: list[dict[str, Any]]) -> dict[str, Any]:
-    """Where placeholders come from; in sweep mode, how many covered model ids wait for the next sweep."""
+def _below_mark(conn: psycopg.Connection, schema: str, row: dict[str, Any] | None) -> int:
+    """Sweep mode with a mark: covered model ids without a row whose messages all lie below it."""
+    if row is None or row["mode"] != "sweep" or row["method"] != "column" or row["high_water_mark"] is None:
+        return 0
+    kind = conn.execute("SELECT format_type(atttypid, NULL) FROM pg_catalog.pg_attribute "
+                        "WHERE attrelid = %s::regclass AND attname = %s",
+                        [f'"{schema}".messages', row["mark_column"]]).fetchone()[0]
+    mark = sql.SQL("{}::{}").format(sql.Literal(row["high_water_mark"]), sql.SQL(kind))
+    query = sqlfiles.render("diagnostics/below_mark.sql", schema,
+                            mark_column=sql.Identifier(row["mark_column"]).as_string(conn),
+                            mark=mark.as_string(conn))
+    return conn.execute(query).fetchone()[0]
+
+
+def _placeholder_mode(row: dict[str, Any] | None, unknown: list[dict[str, Any]], below_mark: int = 0) -> dict[str, Any]:
+    """Where placeholders come from; in sweep mode, how many covered model ids wait for the next
+    sweep, and how many only a full sweep reaches (below the high-water mark)."""
     if row is None:
         return {"mode": "trigger", "distributed": False}
     entry = {k: row[k] for k in ("mode", "distributed", "method", "mark_column", "high_water_mark",
@@ -189,7 +216,8 @@ def _placeholder_mode(row: dict[str, Any] | None, unknown: list[dict[str, Any]])
                                  "last_full_sweep_at", "sweeps", "scheduled")}
     entry["seconds_since_last_sweep"] = (round(row["seconds_since_last_sweep"], 1)
                                          if row["seconds_since_last_sweep"] is not None else None)
-    entry["waiting_model_ids"] = sum(u["model_ids"] for u in unknown if u["covered"] and u["is_uuid"])
+    entry["below_mark_model_ids"] = below_mark
+    entry["waiting_model_ids"] = sum(u["model_ids"] for u in unknown if u["covered"] and u["is_uuid"]) - below_mark
     return entry
 
 
@@ -434,6 +462,14 @@ def _sweep_findings(report: dict[str, Any], problems: list[dict], notes: list[di
     waiting = p["waiting_model_ids"]
     since = p["seconds_since_last_sweep"]
     scheduled = "pgmodelnames sweep --schedule   (pg_cron, every minute)"
+    if p["below_mark_model_ids"]:
+        problems.append(_problem(
+            "sweep_below_mark",
+            f"sweep mode: {p['below_mark_model_ids']} covered model id(s) in messages have no llm_models row, and "
+            f"all their messages lie below the high-water mark on messages.{p['mark_column']} (values the app set: "
+            "an import with old timestamps, a clock behind the server's, explicit ids): an incremental sweep "
+            "never reads them", "pgmodelnames sweep --full",
+            "(pg_cron's nightly full sweep, from pgmodelnames sweep --schedule, reaches them too)"))
     if waiting and (since is None or since > SWEEP_LATE_AFTER):
         when = "no sweep has run yet" if since is None else f"the last sweep ran {since / 60:.0f} min ago"
         problems.append(_problem(

@@ -33,7 +33,8 @@ from pgmodelnames.candidates import (SERVED_ID_BLANK, _candidates, _command_endp
                                      unresolved_entry)
 from pgmodelnames.errors import UserError
 from pgmodelnames.names import clean_text
-from pgmodelnames.served_models import _aliases, _endpoint_of, _own, _short, _show, card_name, listing, usable
+from pgmodelnames.served_models import (_aliases, _endpoint_of, _own, _short, _show, alias_ids, card_name, listing,
+                                         usable)
 from pgmodelnames.server_keys import ServerKey
 
 REGISTER_PROVIDER = "vllm"
@@ -269,7 +270,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
             aliases = _aliases(card, result.cards)
             listed |= {(result.endpoint.url, alias) for alias in aliases}  # one entry per model
             entry = {"endpoint": result.endpoint.url, "served_id": card.id, "name": card_name(card, result.cards),
-                     "aliases": [c.id for c in result.cards if c.id in aliases and c.id != card.id]}
+                     "aliases": [alias for alias in alias_ids(card, result.cards) if alias != card.id]}
             plan.not_registered.append(entry)
             if options.register_new:
                 plan.changes.append(Change(

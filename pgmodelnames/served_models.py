@@ -61,6 +61,25 @@ def usable(name: str | None) -> bool:
     return is_usable_name(name)
 
 
+# The last server list indexed, with its index (base cards by root, cards by
+# id): every card of a list is named against the same list, and a server may
+# list thousands of models, so the lookups must not walk the list each time.
+# Keyed by the list's identity (held here, so never reused for another list).
+_last_index: list = [None, None]
+
+
+def _index(cards: list[vllm.Card]) -> tuple[dict[str, list[vllm.Card]], dict[str, vllm.Card]]:
+    if _last_index[0] is not cards:
+        by_root: dict[str, list[vllm.Card]] = {}
+        by_id: dict[str, vllm.Card] = {}
+        for other in cards:
+            by_id.setdefault(other.id, other)
+            if not other.is_adapter and other.root is not None:
+                by_root.setdefault(other.root, []).append(other)
+        _last_index[:] = [cards, (by_root, by_id)]
+    return _last_index[1]
+
+
 def primary(card: vllm.Card, cards: list[vllm.Card]) -> vllm.Card:
     """The first served name of a model listed under several
     (--served-model-name a b: two cards with one root). An adapter, or a
@@ -68,7 +87,8 @@ def primary(card: vllm.Card, cards: list[vllm.Card]) -> vllm.Card:
     itself."""
     if card.is_adapter or card.root is None:
         return card
-    return next((other for other in cards if not other.is_adapter and other.root == card.root), card)
+    same_root = _index(cards)[0].get(card.root)
+    return same_root[0] if same_root else card
 
 
 def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
@@ -79,7 +99,7 @@ def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
     parent = card.parent
     if cards:
         card = primary(card, cards)
-        base = next((other for other in cards if other.id == parent), None)
+        base = _index(cards)[1].get(parent) if parent is not None else None
         if base is not None:
             parent = primary(base, cards).id
     if parent is not None:
@@ -96,11 +116,16 @@ def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
     return name
 
 
-def _aliases(card: vllm.Card, cards: list[vllm.Card]) -> set[str]:
-    """A base model's served names (they share its root); an adapter is itself only."""
+def alias_ids(card: vllm.Card, cards: list[vllm.Card]) -> list[str]:
+    """A base model's served names (they share its root), in the server's
+    order; an adapter, or a card without a root, is itself only."""
     if card.is_adapter or card.root is None:
-        return {card.id}
-    return {other.id for other in cards if not other.is_adapter and other.root == card.root}
+        return [card.id]
+    return [other.id for other in _index(cards)[0].get(card.root, ())]
+
+
+def _aliases(card: vllm.Card, cards: list[vllm.Card]) -> set[str]:
+    return set(alias_ids(card, cards))
 
 
 # ----------------------------------------------------------------- what can be stored

@@ -239,3 +239,22 @@ def test_diagnostics_run_alone_before_install(minimal_db):
                     assert [(r[columns.index("provider")], r[columns.index("messages")]) for r in rows] == \
                         [("vllm", 1)]
     assert minimal_db.value("SELECT to_regnamespace('pgmodelnames') IS NULL")  # the doctor changes nothing
+
+
+def test_the_doctor_asks_a_bounded_number_of_the_servers_in_llm_models(installed_minimal, vllm_servers):
+    """base_url is app data: the doctor asks at most MAX_SERVERS_ASKED of them, and says which."""
+    from pgmodelnames.doctor import MAX_SERVERS_ASKED
+
+    db = installed_minimal
+    servers = [vllm_servers().serve("b1_served_name_v1_models") for _ in range(MAX_SERVERS_ASKED + 2)]
+    for server in servers:
+        add_model(db, name="Registered", base_url=server.url)
+    add_messages(db, ORPHAN, "vllm", 1)
+    code, report = doctor_json(db)
+    asked = [s for s in servers if s.requests()]
+    assert len(asked) == MAX_SERVERS_ASKED
+    entries = {entry["url"]: entry for entry in report["servers"]}
+    assert {entries[s.url]["status"] for s in asked} == {"ok"}
+    skipped = [entries[s.url] for s in servers if not s.requests()]
+    assert len(skipped) == 2 and all("not asked: the doctor asks at most" in e["error"] for e in skipped)
+    assert "servers asked" in db.cli("doctor").out

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 
+import pytest
+
 from pgmodelnames import errors
 
 
@@ -47,3 +49,15 @@ def test_a_server_that_hangs_up_is_one_readable_line(minimal_db):
     assert result.code == errors.CANNOT_CONNECT
     assert result.err.count("\n") == 1
     assert "unexpectedly. This probably means" in result.err
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("wait", ["0", "-1", "1e7", "nan", "inf"])
+def test_lock_wait_out_of_range_is_a_usage_error(wait, capsys):
+    from pgmodelnames.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["upgrade", "--lock-wait", wait, "--database-url", "postgresql://u@127.0.0.1:1/x"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--lock-wait" in err

@@ -341,3 +341,30 @@ def test_wheel_installs_and_upgrades_from_any_directory(make_db, server, tmp_pat
     sql = subprocess.run([str(venv / "bin" / "pgmodelnames"), "upgrade", "--sql"], cwd=elsewhere, env=env,
                          capture_output=True, text=True)
     assert sql.returncode == 0 and "model_display_names" in sql.stdout
+
+
+@pytest.mark.parametrize("schema", ["a$$b", "we;ird sp", "Mixed Case"])
+def test_an_app_schema_with_an_unusual_name(make_db, tmp_path, schema):
+    """Online and as the printed script: the name only ever travels quoted."""
+    for how in ("online", "printed"):
+        db = make_db("minimal")
+        db.execute(f'ALTER SCHEMA public RENAME TO "{schema}"; CREATE SCHEMA public')
+        if how == "online":
+            assert db.cli("--schema", schema, "upgrade").code == 0
+        else:
+            path = tmp_path / "install.sql"
+            path.write_text(db.cli("--schema", schema, "upgrade", "--sql").out)
+            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url, "-f", str(path)],
+                           check=True, capture_output=True)
+        model = uuid.uuid4()
+        db.execute(f'INSERT INTO "{schema}".messages (model_id, provider) VALUES (%s, \'vllm\')', (model,))
+        assert db.value(f'SELECT display_name FROM "{schema}".model_display_names WHERE id = %s', (model,)) \
+            == f"Unknown vllm model {str(model)[:8]}"
+        assert db.cli("doctor").code == 1  # the new placeholder waits for a name
+        assert db.cli("uninstall").code == 0
+        assert db.value("SELECT to_regnamespace('pgmodelnames')") is None
+
+
+def test_a_schema_name_that_would_end_a_function_body_is_refused(app_db):
+    result = app_db.cli("--schema", "x$fn$y", "upgrade", "--sql")
+    assert result.code == 2 and "invalid app schema name" in result.err

@@ -151,3 +151,20 @@ def test_doctor_names_a_missing_column_like_upgrade(make_db):
         result = db.cli(command)
         assert result.code == 4, (command, result.err)
         assert "missing column messages.provider" in result.err and result.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["sweep"], ["sweep", "--full"], ["doctor"], ["backfill"], ["current"],
+                                     ["rename", "11111111-1111-4111-8111-111111111111", "X"], ["upgrade"],
+                                     ["uninstall"], ["downgrade", "base"]])
+def test_a_role_without_access_to_pgmodelnames_gets_one_line(installed_minimal, command):
+    db = installed_minimal
+    role = f"pmn_stranger_{uuid.uuid4().hex[:8]}"
+    db.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        url = db.url.replace(f"{db.server.user}@", f"{role}@", 1)
+        result = db.cli(*command, url=url)
+        assert result.code == 4, (command, result.err)
+        assert result.err.count("\n") == 1 and "Traceback" not in result.err
+        assert "permission denied" in result.err and "run pgmodelnames as the owner" in result.err
+    finally:
+        db.execute(f"DROP ROLE {role}")

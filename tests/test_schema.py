@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from catalog import app_rows, snapshot
 from pgmodelnames import revisions, sqlfiles
 from pgmodelnames.config import resource_dir
-from support import ALICE, LEGACY_REVISIONS, legacy_install, seed_problem
+from support import ALICE, LEGACY_REVISIONS, legacy_half_install, legacy_install, seed_problem
 
 
 def _script() -> ScriptDirectory:
@@ -139,11 +139,15 @@ def test_a_database_of_pgmodelnames_0_1_in_sweep_mode_stays_in_sweep_mode(make_d
         == {"placeholders_need_a_person"}
 
 
-@pytest.mark.parametrize("revision", ["0003", "0005"])
+@pytest.mark.parametrize("revision", ["0003", "0005", "half-applied 0002"])
 def test_a_database_of_pgmodelnames_0_1_downgrades_to_base_and_uninstalls(make_db, revision):
     db = make_db("supabase")
     before = snapshot(db)
-    legacy_install(db, revision)
+    if revision.startswith("half"):
+        legacy_half_install(db)  # records 0001, holds part of 0002
+        revision = "0001"
+    else:
+        legacy_install(db, revision)
     result = db.cli("downgrade", "base")
     assert result.code == 0, result.err
     assert f"downgraded {revision} -> base" in result.out

@@ -5,8 +5,8 @@
 -- lock step has taken the app's tables (an earlier revision makes the plan
 -- "all"), so the ALTER TABLE below waits for nobody the app holds.
 
--- sweep_state (0005) lacked the columns of the history pass and of skipped
--- placeholders.
+-- sweep_state (0005) lacked the columns of the history pass, of skipped
+-- placeholders and of paused schedules.
 DO $do$
 DECLARE
     wanted record;
@@ -16,7 +16,9 @@ BEGIN
     END IF;
     FOR wanted IN
         SELECT c.name, c.type FROM (VALUES ('history_due_since', 'timestamptz'), ('placeholders_skipped', 'bigint'),
-                                           ('skip_reason', 'text'), ('skipped_at', 'timestamptz')) AS c(name, type)
+                                           ('skip_reason', 'text'), ('skipped_at', 'timestamptz'),
+                                           ('paused_schedule', 'text'), ('paused_full_schedule', 'text'))
+                      AS c(name, type)
          WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
                             WHERE attrelid = to_regclass('pgmodelnames.sweep_state') AND attname = c.name
                               AND NOT attisdropped)

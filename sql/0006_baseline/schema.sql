@@ -90,6 +90,10 @@ REVOKE ALL ON pgmodelnames.machine_names FROM PUBLIC;
 --                  the last pass that could not create some placeholders
 --                  (insert_placeholders()): how many, the first error, when;
 --                  the doctor shows them while model ids remain without a row
+--   paused_schedule, paused_full_schedule
+--                  the pg_cron schedules of the sweeps while trigger mode
+--                  has them unscheduled: switching back to sweep mode
+--                  schedules them again
 --   history_due_since
 --                  set when the trigger is (re)made, the mode or the covered
 --                  providers change: messages stored before then may lack
@@ -118,7 +122,9 @@ CREATE TABLE IF NOT EXISTS pgmodelnames.sweep_state (
     history_due_since  timestamptz,
     placeholders_skipped bigint,
     skip_reason        text,
-    skipped_at         timestamptz
+    skipped_at         timestamptz,
+    paused_schedule    text,
+    paused_full_schedule text
 );
 COMMENT ON TABLE pgmodelnames.sweep_state IS
     'pgmodelnames: placeholder mode (trigger or sweep) and the sweep''s high-water mark on messages.';
@@ -928,8 +934,8 @@ REVOKE ALL ON FUNCTION pgmodelnames.set_sweep_method(text) FROM PUBLIC;
 -- narrow that to transactions longer than the window. Instead the mark is
 -- moved only to a value that no transaction still running can insert below:
 --   1. bound := the column's value for an insert starting now (clock_timestamp()
---      for a time column; the largest committed value for an identity, since
---      the sequence hands out larger ones only);
+--      for a time column, the last value the sequence handed out for an
+--      identity: never a value an app chose, which could lie far ahead);
 --   2. the transactions running right then in this database (their virtual
 --      transaction ids, which every transaction holds from its first
 --      statement, visible in pg_locks to any role);
@@ -991,7 +997,11 @@ BEGIN
         IF how.mark_type = 'timestamptz'::regtype THEN
             new_bound := clock_timestamp()::text;
         ELSE
-            EXECUTE format('SELECT max(m.%I)::text FROM %s AS m', how.mark_column, messages_table) INTO new_bound;
+            -- The sequence's position, not the column's largest value: an
+            -- explicit id far above it (or a clock far ahead, for a time
+            -- column) would carry the mark past every row still to come.
+            new_bound := coalesce(pg_sequence_last_value(
+                             pg_get_serial_sequence(messages_table::text, how.mark_column)::regclass), 0)::text;
         END IF;
         -- 2. the transactions running now in this database, except this one,
         -- autovacuum, and sweeps waiting for this one's lock
@@ -1069,14 +1079,18 @@ REVOKE ALL ON FUNCTION pgmodelnames.sweep(boolean, interval) FROM PUBLIC;
 -- first full sweep in sweep mode), so that no lock on messages is held
 -- while it reads.
 --   trigger: (re)creates the trigger; refused on a distributed messages table;
---            unschedules the pg_cron sweeps, which would have nothing to do;
---   sweep:   drops the trigger; the high-water mark starts from the bottom.
+--            unschedules the pg_cron sweeps, which would have nothing to do,
+--            and remembers their schedules;
+--   sweep:   drops the trigger; the high-water mark starts from the bottom;
+--            the sweeps trigger mode unscheduled are scheduled again.
 CREATE OR REPLACE FUNCTION pgmodelnames.set_placeholder_mode(new_mode text)
 RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     wanted constant text := lower(btrim(new_mode));
     was    text;
     fk     name;
+    paused      text;
+    paused_full text;
 BEGIN
     IF wanted IS NULL OR wanted NOT IN ('trigger', 'sweep') THEN
         RAISE EXCEPTION USING ERRCODE = 'PMN03',
@@ -1108,8 +1122,22 @@ BEGIN
            mark_time = CASE WHEN mode = wanted THEN mark_time END,
            mark_number = CASE WHEN mode = wanted THEN mark_number END;
     PERFORM pgmodelnames.install_placeholder_trigger();
-    IF wanted = 'trigger' THEN
+    IF wanted = 'trigger' AND to_regclass('cron.job') IS NOT NULL THEN
+        EXECUTE $sql$
+            SELECT max(j.schedule) FILTER (WHERE j.jobname = 'pgmodelnames-sweep'),
+                   max(j.schedule) FILTER (WHERE j.jobname = 'pgmodelnames-full-sweep')
+              FROM cron.job AS j
+            $sql$ INTO paused, paused_full;
+        IF paused IS NOT NULL OR paused_full IS NOT NULL THEN
+            UPDATE pgmodelnames.sweep_state SET paused_schedule = paused, paused_full_schedule = paused_full;
+        END IF;
         PERFORM pgmodelnames.unschedule_sweep();
+    ELSIF wanted = 'sweep' THEN
+        SELECT s.paused_schedule, s.paused_full_schedule INTO paused, paused_full FROM pgmodelnames.sweep_state AS s;
+        IF paused IS NOT NULL AND to_regprocedure('cron.schedule(text, text, text)') IS NOT NULL THEN
+            PERFORM pgmodelnames.schedule_sweep(paused, paused_full);
+            UPDATE pgmodelnames.sweep_state SET paused_schedule = NULL, paused_full_schedule = NULL;
+        END IF;
     END IF;
     PERFORM pgmodelnames.record_objects();
     RETURN was;
