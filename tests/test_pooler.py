@@ -51,6 +51,11 @@ class AppTraffic:
 
     def __enter__(self) -> "AppTraffic":
         self.thread.start()
+        # The app is really inserting before the test goes on (a slow machine
+        # could otherwise run the whole test before the app's first insert).
+        deadline = time.monotonic() + 30
+        while self.inserted == 0 and not self.errors and time.monotonic() < deadline:
+            time.sleep(0.01)
         return self
 
     def __exit__(self, *exc) -> None:
