@@ -7,6 +7,7 @@ served ids cannot be stored whole. Pure: no database, no HTTP.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from pgmodelnames import vllm
 from pgmodelnames.names import MAX_NAME_CHARS, clean_text, has_hidden, is_usable_name
@@ -91,10 +92,28 @@ def primary(card: vllm.Card, cards: list[vllm.Card]) -> vllm.Card:
     return same_root[0] if same_root else card
 
 
+_HF_SNAPSHOT = re.compile(r"(?:^|/)models--([^/]+?)--([^/]+)/snapshots/[^/]+/?$")
+_LOCAL_PATH = re.compile(r"^(?:/|\./|\.\./|~/)")
+
+
+def readable_id(served_id: str) -> str:
+    """= pgmodelnames.readable_model_id(): a served id that is a path shown by
+    its folder's name (/models/qwen2.5-7b-instruct -> qwen2.5-7b-instruct), a
+    Hugging Face cache snapshot by its repository (meta-llama/Llama-3.2-3B-Instruct);
+    any other id as it is."""
+    snapshot = _HF_SNAPSHOT.search(served_id)
+    if snapshot:
+        return f"{snapshot.group(1)}/{snapshot.group(2)}"
+    folder = served_id.rstrip("/")
+    if _LOCAL_PATH.match(served_id) and folder and not folder.endswith("/"):
+        return folder.rsplit("/", 1)[-1]
+    return served_id
+
+
 def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
     """The machine name of a served model: its id (the first served name of
     its model, given the server's list), cleaned of control characters and
-    kept to MAX_NAME_CHARS; a LoRA adapter is named
+    kept to MAX_NAME_CHARS, a path shown as readable_id() shows it; a LoRA adapter is named
     "<adapter> (LoRA on <base>)" so it is never confused with its base model."""
     parent = card.parent
     if cards:
@@ -102,11 +121,12 @@ def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
         base = _index(cards)[1].get(parent) if parent is not None else None
         if base is not None:
             parent = primary(base, cards).id
+    shown_id = readable_id(card.id) if usable(clean_text(readable_id(card.id), MAX_NAME_CHARS)) else card.id
     if parent is not None:
-        base = clean_text(parent, 80) or "?"
-        name = f"{clean_text(card.id, MAX_NAME_CHARS - len(base) - 12)} (LoRA on {base})"
+        base = clean_text(readable_id(parent), 80) or "?"
+        name = f"{clean_text(shown_id, MAX_NAME_CHARS - len(base) - 12)} (LoRA on {base})"
     else:
-        name = clean_text(card.id, MAX_NAME_CHARS)
+        name = clean_text(shown_id, MAX_NAME_CHARS)
     if not usable(name.split(" (LoRA on ")[0] if parent is not None else name):
         digest = hashlib.sha256(card.id.encode("utf-8")).hexdigest()[:8]
         shown = clean_text(card.id, 60)

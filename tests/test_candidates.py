@@ -220,7 +220,7 @@ def test_tgi_puts_the_model_id_in_owned_by():
     [card] = vllm.parse_models(body({"id": "/data/llama", "object": "model", "created": 0,
                                      "owned_by": "/data/llama"}))
     assert card.reference == "/data/llama" and card.root is None
-    assert served_models.card_name(card, [card]) == "/data/llama"
+    assert served_models.card_name(card, [card]) == "llama"
     assert matching.match_row(row(OTHER, base_url="http://tgi:8080"), [card])[0] is card
     # A card whose owned_by names a model other than its id is matched through it, as vLLM's root.
     [other] = vllm.parse_models(body({"id": "tgi", "object": "model", "created": 0,

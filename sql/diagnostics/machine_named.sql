@@ -10,6 +10,6 @@ SELECT lower(btrim(l.provider)) AS provider,
   JOIN pgmodelnames.machine_names AS mn ON mn.model_uuid = l.id AND mn.name = l.name
  WHERE lower(btrim(l.provider)) IN (SELECT provider FROM pgmodelnames.covered_providers)
    AND pgmodelnames.is_usable_name(l.name)
-   AND btrim(l.name) <> pgmodelnames.placeholder_name(l.id, l.provider)
+   AND NOT pgmodelnames.is_placeholder_name(l.name, l.id, l.provider)
  GROUP BY 1
  ORDER BY 1;
