@@ -52,6 +52,16 @@ def _lock_wait(text: str) -> float:
     return value
 
 
+def _lock_attempts(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of attempts: {text[:20]!r}") from None
+    if not 1 <= value <= 10000:
+        raise argparse.ArgumentTypeError(f"--lock-attempts must be between 1 and 10000, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pgmodelnames",
@@ -72,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
         sub.add_argument("--lock-wait", type=_lock_wait, default=60.0, metavar="S",
                          help="wait at most S seconds for another pgmodelnames migration (default 60)")
+        sub.add_argument("--lock-attempts", type=_lock_attempts, default=100, metavar="N",
+                         help="attempts of 100 ms at the app's tables' locks before giving up (default 100, "
+                              "about a minute); set inside the migration's transaction, so it also works "
+                              "through a pooler that drops connection options (Supavisor)")
 
     sub = add("upgrade", "apply the migrations (default: to head)")
     sub.add_argument("revision", nargs="?", default="head")
@@ -348,19 +362,20 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         out = sys.stdout
         if command == "upgrade":
             providers = _providers(args.providers)
-            runner.upgrade(settings, args.revision, sql=True, output=out, placeholder_mode=args.placeholders)
+            runner.upgrade(settings, args.revision, sql=True, output=out, placeholder_mode=args.placeholders,
+                           lock_attempts=args.lock_attempts)
             if args.placeholders is not None:
                 runner.set_placeholder_mode(settings, args.placeholders, sql=True, output=out)
             if providers is not None:
                 runner.set_providers(settings, providers, sql=True, output=out)
         elif command == "downgrade":
-            runner.downgrade(settings, args.revision, sql=True, output=out)
+            runner.downgrade(settings, args.revision, sql=True, output=out, lock_attempts=args.lock_attempts)
         else:
-            runner.uninstall(settings, sql=True, output=out)
+            runner.uninstall(settings, sql=True, output=out, lock_attempts=args.lock_attempts)
         return errors.OK
     if command == "upgrade":
         providers = _providers(args.providers)
-        result = runner.upgrade(settings, args.revision, lock_wait=args.lock_wait,
+        result = runner.upgrade(settings, args.revision, lock_wait=args.lock_wait, lock_attempts=args.lock_attempts,
                                 placeholder_mode=args.placeholders)
         switched = None
         if args.placeholders is not None:
@@ -385,11 +400,12 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         face.out(render.as_json(result) if args.json else output.sweep_text(result))
         return errors.OK
     if command == "downgrade":
-        face.out(output.migrated_text(runner.downgrade(settings, args.revision, lock_wait=args.lock_wait),
+        face.out(output.migrated_text(runner.downgrade(settings, args.revision, lock_wait=args.lock_wait,
+                                                                       lock_attempts=args.lock_attempts),
                                       "downgrade"))
         return errors.OK
     if command == "uninstall":
-        face.out(output.uninstalled_text(runner.uninstall(settings, lock_wait=args.lock_wait)))
+        face.out(output.uninstalled_text(runner.uninstall(settings, lock_wait=args.lock_wait, lock_attempts=args.lock_attempts)))
         return errors.OK
     if command == "current":
         from pgmodelnames import db
