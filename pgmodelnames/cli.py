@@ -88,16 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
                               "through a pooler that drops connection options (Supavisor)")
 
     sub = add("upgrade", "apply the migrations (default: to head)")
-    sub.add_argument("revision", nargs="?", default="head")
+    sub.add_argument("revision", nargs="?", default="head",
+                     help="the revision to reach: head (the default) or 0006")
     migration_options(sub)
     sub.add_argument("--providers", metavar="LIST",
                      help="comma-separated providers that get placeholders (default vllm)")
-    sub.add_argument("--placeholders", choices=("trigger", "sweep"),
-                     help="where placeholders come from: a trigger on messages (default), or the sweep "
+    sub.add_argument("--placeholders", choices=("trigger", "sweep"), metavar="MODE",
+                     help="where placeholders come from: trigger, a trigger on messages (default), or sweep "
                           "(no trigger: `pgmodelnames sweep`, backfill, pg_cron)")
 
     sub = add("downgrade", "roll back to a revision (base = remove everything but the schema); never deletes rows")
-    sub.add_argument("revision")
+    sub.add_argument("revision", help="the revision to go back to: base (removes everything but the schema "
+                                      "and its version table) or 0006")
     migration_options(sub)
 
     add("current", "print the installed revision")
@@ -142,10 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--unschedule", action="store_true", help="remove the pg_cron jobs")
 
     sub = add("rename", "give one model a human name (never replaced by pgmodelnames)")
-    sub.add_argument("uuid")
-    sub.add_argument("name")
+    sub.add_argument("uuid", help="the model's id in llm_models (the UUID messages name)")
+    sub.add_argument("name", help="its new name, e.g. \"Llama 3.1 8B\"")
 
-    add("demo", "show the problem and the fix on a scratch database, then clean up")
+    add("demo", "show the problem and the fix on a scratch database, then remove it: a database it creates "
+                "(and drops) on the server --database-url or DATABASE_URL names, else a temporary PostgreSQL "
+                "server of its own")
     return parser
 
 

@@ -484,7 +484,9 @@ def _sweep_findings(report: dict[str, Any], problems: list[dict], notes: list[di
             "sweep_reads_everything", "sweep mode: messages has no index the sweep can read new rows "
                                       "through, so every sweep reads the whole table",
             f"psql: CREATE INDEX CONCURRENTLY ON {report['app_schema']}.messages (created_at);   "
-            "(a timestamptz column with DEFAULT now(), or an identity column, indexed)"))
+            "(a timestamptz column with DEFAULT now(), or an identity column, indexed)",
+            f"or, for set_sweep_method('index'): CREATE INDEX CONCURRENTLY ON {report['app_schema']}.messages "
+            "(model_id);"))
     if p["held_back_since"] is not None or p["held_back_pids"]:
         notes.append(_problem(
             "sweep_held_back", "sweep mode: the high-water mark is held back by a transaction that was open "

@@ -1025,6 +1025,12 @@ BEGIN
             MESSAGE = format('unknown sweep method %L: use auto, index or full', left(preference, 40));
     END IF;
     UPDATE pgmodelnames.sweep_state SET prefer = wanted;
+    IF wanted = 'index' AND (pgmodelnames.sweep_method()).method <> 'index' THEN
+        RAISE WARNING USING
+            MESSAGE = 'pgmodelnames: messages has no valid btree index on model_id: the sweep reads all of messages '
+                      'until it has one',
+            HINT = format('CREATE INDEX CONCURRENTLY ON %s.messages (model_id);', '@app_schema@');
+    END IF;
     RETURN (pgmodelnames.sweep_method()).method;
 END
 $fn$;
