@@ -17,8 +17,10 @@ import sys
 import threading
 import uuid
 
-from pgmodelnames import __version__, candidates, config, errors, names, output, output_backfill, render
+from pgmodelnames import (__version__, backfill, candidates, config, db, doctor, errors, matching, names, output,
+                          output_backfill, rename, render, runner, server_keys, sweep, vllm)
 from pgmodelnames.errors import UserError
+from pgmodelnames.names import clean_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -173,8 +175,6 @@ class Face:
 def backfill_options(args: argparse.Namespace, environ=None):
     """The backfill Options the command line asks for, and the notes to show
     (a key that is set but not sent). environ: for the API keys (default os.environ)."""
-    from pgmodelnames import matching, server_keys, vllm
-    from pgmodelnames.names import clean_text
 
     if not 0 < args.timeout <= 600:
         raise UserError("--timeout must be between 0 and 600 seconds", errors.USAGE)
@@ -213,8 +213,6 @@ def backfill_options(args: argparse.Namespace, environ=None):
 
 
 def run_backfill(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
-    from pgmodelnames import backfill
-
     options, notes = backfill_options(args)
     face.secrets = (*face.secrets, *(key.key for key in options.keys))
     for note in notes:
@@ -243,8 +241,6 @@ def assign(face: Face, settings: config.Settings, options) -> int:
     models; then the plan, a confirmation, and one transaction (as --map).
     The servers are asked once: the choices are applied to the answers the
     person saw."""
-    from pgmodelnames import backfill
-
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("--assign asks questions and needs a terminal; without one, run "
                         "`pgmodelnames backfill --dry-run` and run the `pgmodelnames backfill --map UUID=SERVED_ID` "
@@ -298,8 +294,6 @@ def watch(face: Face, settings: config.Settings, options, interval: float, as_js
     `stop` is set), finishing the pass under way first. After the first pass
     only what changed is printed, and every new placeholder that needs a
     person at once, on one line (its own document with --json)."""
-    from pgmodelnames import backfill
-
     stop = stop or threading.Event()
     handlers = {}
     if threading.current_thread() is threading.main_thread():
@@ -359,8 +353,6 @@ def _providers(text: str | None) -> list[str] | None:
 
 
 def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
-    from pgmodelnames import runner
-
     command = args.command
     if command in ("upgrade", "downgrade", "uninstall") and args.sql:
         out = sys.stdout
@@ -389,8 +381,6 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         face.out(output.migrated_text(result, "upgrade", providers, switched))
         return errors.DATABASE_ERROR if result.history_error else errors.OK
     if command == "sweep":
-        from pgmodelnames import sweep
-
         if args.unschedule:
             if args.schedule is not None or args.full:
                 raise UserError("--unschedule goes alone", errors.USAGE)
@@ -412,20 +402,14 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         face.out(output.uninstalled_text(runner.uninstall(settings, lock_wait=args.lock_wait, lock_attempts=args.lock_attempts)))
         return errors.OK
     if command == "current":
-        from pgmodelnames import db
-
         revision = db.current(settings)
         face.out(revision if revision else "not installed")
         return errors.OK
     if command == "doctor":
-        from pgmodelnames import doctor
-
         report = doctor.diagnose(settings)
         face.out(render.as_json(report) if args.json else output.doctor_text(report))
         return errors.OK if report["healthy"] else errors.PROBLEMS_FOUND
     if command == "rename":
-        from pgmodelnames import rename
-
         line, note = output.renamed_text(rename.rename(settings, args.uuid, args.name))
         face.out(line)
         if note:
@@ -441,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     face = Face()
     try:
         if args.command == "demo":
-            from pgmodelnames import demo
+            from pgmodelnames import demo  # its temporary server, which no other command needs
 
             return demo.run(args.database_url or None)
         # Every key this run may hold is masked in anything it prints; the per-endpoint ones

@@ -104,7 +104,7 @@ def set_providers(settings: Settings, providers: list[str], sql: bool = False,
     if sql:
         output.write(sqlfiles.render("printed_transaction.sql", body=statement.rstrip()) + "\n" + history)
         return None
-    with db.connect(settings) as conn, db.database_errors():
+    with db.session(settings) as conn:
         with db.transaction(conn):
             if not db.has_function(conn, "set_covered_providers(text[])"):
                 raise UserError("--providers needs pgmodelnames installed (pgmodelnames upgrade first)", NOT_READY)
@@ -134,7 +134,7 @@ def set_placeholder_mode(settings: Settings, mode: str, sql: bool = False,
     if sql:
         output.write(sqlfiles.render("printed_transaction.sql", body=switch.rstrip()) + "\n" + history)
         return None
-    with db.connect(settings) as conn, db.database_errors():
+    with db.session(settings) as conn:
         with db.transaction(conn):
             if not db.has_function(conn, "set_placeholder_mode(text)"):
                 raise UserError("--placeholders needs pgmodelnames installed (pgmodelnames upgrade first)",
@@ -171,7 +171,7 @@ def uninstall(settings: Settings, sql: bool = False, output: TextIO | None = Non
         downgrade(settings, f"{HEAD}:base", sql=True, output=output, lock_attempts=lock_attempts)
         output.write(sqlfiles.render("printed_transaction.sql", body=_remove_leftovers(settings.schema or "public")))
         return Uninstalled(installed=True)
-    with db.connect(settings) as conn, db.database_errors():
+    with db.session(settings) as conn:
         with db.transaction(conn):
             schema = db.app_schema(conn, settings)
             leftovers = conn.execute(sqlfiles.render("diagnostics/leftovers.sql", schema)).fetchone()[0]
@@ -183,7 +183,7 @@ def uninstall(settings: Settings, sql: bool = False, output: TextIO | None = Non
             revision = db.installed_revision(conn)
     if revision is not None:
         downgrade(settings, "base", lock_wait=lock_wait, lock_attempts=lock_attempts)
-    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn):
+    with db.session(settings) as conn, db.transaction(conn):
         conn.execute("SELECT set_config('pgmodelnames.lock_attempts', %s, true)", [str(lock_attempts or 100)])
         conn.execute(_remove_leftovers(schema))
     return Uninstalled(installed=True, machine_named_models=machine_named)

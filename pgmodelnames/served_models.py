@@ -17,15 +17,15 @@ from pgmodelnames.names import MAX_NAME_CHARS, clean_text, has_hidden, is_usable
 MAX_ID_BYTES = 2000
 
 
-def _short(value: str | None, limit: int = 60) -> str:
+def cut(value: str | None, limit: int = 60) -> str:
     return clean_text(value or "", limit)
 
 
-def _show(name: str | None) -> str:
-    return "(none)" if name is None else _short(name)
+def shown_or_none(name: str | None) -> str:
+    return "(none)" if name is None else cut(name)
 
 
-def _own(value: str | None) -> str | None:
+def non_blank(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
 
@@ -44,8 +44,8 @@ def listing(items, limit: int = 5, width: int = 60) -> str:
 _endpoint_cache: dict[str, str | None] = {}
 
 
-def _endpoint_of(base_url: str | None) -> str | None:
-    if not _own(base_url):
+def endpoint_of(base_url: str | None) -> str | None:
+    if not non_blank(base_url):
         return None
     if base_url not in _endpoint_cache:
         try:
@@ -144,7 +144,7 @@ def alias_ids(card: vllm.Card, cards: list[vllm.Card]) -> list[str]:
     return [other.id for other in _index(cards)[0].get(card.root, ())]
 
 
-def _aliases(card: vllm.Card, cards: list[vllm.Card]) -> set[str]:
+def alias_set(card: vllm.Card, cards: list[vllm.Card]) -> set[str]:
     return set(alias_ids(card, cards))
 
 

@@ -584,7 +584,7 @@ def test_a_key_of_an_endpoint_that_failed_is_not_repeated():
     ok = answered("http://gpu1:8000", cards("b1_served_name_v1_models"), named=True)
     down = vllm.Result(vllm.Endpoint("http://gpu2:8000", named=True, raw="http://gpu2:8000"), error="timed out")
     keys = (ServerKey("http://gpu2:8000", "env", "GPU2_KEY", "k"),)
-    assert candidates._command_endpoints([ok, down], {"http://gpu2:8000": keys[0].option("http://gpu2:8000")}) == [
+    assert candidates.command_endpoints([ok, down], {"http://gpu2:8000": keys[0].option("http://gpu2:8000")}) == [
         "--endpoint http://gpu1:8000/v1"]
 
 
