@@ -75,6 +75,14 @@ def _placeholder_mode() -> str:
     return mode
 
 
+def _lock_attempts() -> int:
+    raw = alembic_config.attributes.get("lock_attempts") or _x_argument("lock_attempts") or 100
+    try:
+        return int(raw)
+    except ValueError:
+        raise UserError(f"lock_attempts must be a whole number, not {str(raw)[:20]!r}", USAGE) from None
+
+
 def _lock_wait() -> float:
     raw = alembic_config.attributes.get("lock_wait") or _x_argument("lock_wait") or DEFAULT_LOCK_WAIT
     try:
@@ -148,7 +156,8 @@ def run_migrations_offline() -> None:
     _configure(url="postgresql+psycopg://", literal_binds=True, dialect_name="postgresql", output_buffer=output)
     write = context.get_context().impl.static_output
     label = _script().get_current_head() if _command() == "upgrade" else f"removal to {context.get_revision_argument()}"
-    write(render("offline_header.sql", schema, lock_key=str(ADVISORY_LOCK_KEY), revision=label))
+    write(render("offline_header.sql", schema, lock_key=str(ADVISORY_LOCK_KEY), revision=label,
+                 lock_attempts=str(_lock_attempts())))
     if _command() == "upgrade":
         for statement in _preflight(schema):
             write(statement)
@@ -180,6 +189,9 @@ def _begin(raw: psycopg.Connection, lock_wait: float) -> None:
         raise UserError(f"another pgmodelnames migration holds the migration lock ({holder}); "
                         f"waited {lock_wait:g} s: retry later", LOCK_TIMEOUT) from None
     raw.execute("SELECT set_config('lock_timeout', '5s', true)")
+    # Inside the transaction: a pooler that drops connection options
+    # (Supavisor) cannot lose it.
+    raw.execute("SELECT set_config('pgmodelnames.lock_attempts', %s, true)", [str(_lock_attempts())])
 
 
 def _repair(raw: psycopg.Connection, schema: str) -> list[dict]:
@@ -241,6 +253,14 @@ def run_migrations_online() -> None:
             else:
                 context.run_migrations()
             attributes["revision_after"] = db.installed_revision(raw)
+            if command == "upgrade" and db.has_function(raw, "history_pass_if_due()"):
+                # What this transaction did to the app's rows, to say so: names
+                # it filled (the guard records them, stamped with the
+                # transaction's now()) and where placeholders come from.
+                attributes["names_filled"], attributes["placeholder_mode"] = raw.execute(
+                    "SELECT (SELECT count(*) FROM pgmodelnames.machine_names "
+                    "         WHERE source = 'guard' AND recorded_at = now()), "
+                    "       (SELECT mode FROM pgmodelnames.sweep_state)").fetchone()
             raw.commit()
         except BaseException:
             if not raw.closed:

@@ -26,7 +26,7 @@ from pgmodelnames.errors import UserError
 from pgmodelnames.names import clean_text
 from pgmodelnames.candidates import attach_evidence, shell_arg
 from pgmodelnames.matching import REGISTER_PROVIDER, Change, Column, Options, Plan, Row, make_plan
-from pgmodelnames.served_models import _own, _show, card_name, screen
+from pgmodelnames.served_models import non_blank, shown_or_none, card_name, screen
 from pgmodelnames.server_keys import variable_option
 
 SOURCE_NAMED = "--endpoint"
@@ -104,7 +104,7 @@ def sources(rows: list[Row]) -> dict[str, str]:
     found: dict[str, str] = {}
     for row in rows:
         if row.covered and row.endpoint_url:
-            source = SOURCE_BASE_URL if _own(row.base_url) else SOURCE_RECORDED
+            source = SOURCE_BASE_URL if non_blank(row.base_url) else SOURCE_RECORDED
             if found.get(row.endpoint_url) != SOURCE_BASE_URL:
                 found[row.endpoint_url] = source
     return found
@@ -129,7 +129,7 @@ def _lock_and_apply(conn, schema: str, plan: Plan, columns: dict[str, Column],
                 plan.left_alone.append(f"{change.model}: deleted meanwhile")
                 continue
             if not row[2]:
-                plan.left_alone.append(f"{change.model}: renamed meanwhile to {_show(row[1])!r} "
+                plan.left_alone.append(f"{change.model}: renamed meanwhile to {shown_or_none(row[1])!r} "
                                        "(a human name): left alone")
                 continue
             if change.human:  # a typed name (--assign): exactly what rename does, in this transaction
@@ -199,7 +199,7 @@ def run_pass(settings: Settings, options: Options, *, results: list[vllm.Result]
     apply what a person chose from them (--assign) without asking the
     servers again. known_placeholders: unresolved placeholders whose
     evidence the caller already has (--watch): not read again."""
-    with db.connect(settings) as conn, db.database_errors():
+    with db.session(settings) as conn:
         with db.transaction(conn):
             schema = _app_schema(conn, settings)
         # Sweep mode: placeholders for the model ids new in messages first, so

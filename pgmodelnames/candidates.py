@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 
 from pgmodelnames import names, vllm
 from pgmodelnames.names import clean_text
-from pgmodelnames.served_models import _aliases, card_name, listing, primary
+from pgmodelnames.served_models import alias_set, card_name, listing, primary
 from pgmodelnames.server_keys import ServerKey
 
 # What the printed commands hold where the person must fill something in.
@@ -51,7 +51,7 @@ class Candidate:
 
 # ----------------------------------------------------------------- candidates and commands
 
-def _candidates(answered: list[vllm.Result], claims: dict) -> list[Candidate]:
+def candidates_of(answered: list[vllm.Result], claims: dict) -> list[Candidate]:
     """Every served model of the answering endpoints, once per model (aliases
     under the first served name), in the servers' order, with the rows that
     claim it (a row --register-new adds in this pass has no id yet: None)."""
@@ -64,7 +64,7 @@ def _candidates(answered: list[vllm.Result], claims: dict) -> list[Candidate]:
             if first.id in seen:
                 continue
             seen.add(first.id)
-            aliases = tuple(sorted(_aliases(first, result.cards) - {first.id}, key=order.index))
+            aliases = tuple(sorted(alias_set(first, result.cards) - {first.id}, key=order.index))
             claimed: list[tuple[str | None, str | None]] = []
             for served in (first.id, *aliases):
                 for claimer in claims.get((result.endpoint.url, served), []):
@@ -155,7 +155,7 @@ def shell_arg(value: str) -> str:
     return shlex.quote(text)
 
 
-def _command_endpoints(results: list[vllm.Result], keys: Mapping[str, ServerKey] | None = None) -> list[str]:
+def command_endpoints(results: list[vllm.Result], keys: Mapping[str, ServerKey] | None = None) -> list[str]:
     """The options the printed commands repeat: the answering endpoints the
     user named (those from the database are found again), each with the
     reference to its key (keys: endpoint url -> its key), never the key."""

@@ -17,8 +17,10 @@ import sys
 import threading
 import uuid
 
-from pgmodelnames import __version__, candidates, config, errors, names, output, output_backfill, render
+from pgmodelnames import (__version__, backfill, candidates, config, db, doctor, errors, matching, names, output,
+                          output_backfill, rename, render, runner, server_keys, sweep, vllm)
 from pgmodelnames.errors import UserError
+from pgmodelnames.names import clean_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +54,16 @@ def _lock_wait(text: str) -> float:
     return value
 
 
+def _lock_attempts(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of attempts: {text[:20]!r}") from None
+    if not 1 <= value <= 10000:
+        raise argparse.ArgumentTypeError(f"--lock-attempts must be between 1 and 10000, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pgmodelnames",
@@ -72,18 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
         sub.add_argument("--lock-wait", type=_lock_wait, default=60.0, metavar="S",
                          help="wait at most S seconds for another pgmodelnames migration (default 60)")
+        sub.add_argument("--lock-attempts", type=_lock_attempts, default=100, metavar="N",
+                         help="attempts of 100 ms at the app's tables' locks before giving up (default 100, "
+                              "about a minute); set inside the migration's transaction, so it also works "
+                              "through a pooler that drops connection options (Supavisor)")
 
     sub = add("upgrade", "apply the migrations (default: to head)")
-    sub.add_argument("revision", nargs="?", default="head")
+    sub.add_argument("revision", nargs="?", default="head",
+                     help="the revision to reach: head (the default) or 0006")
     migration_options(sub)
     sub.add_argument("--providers", metavar="LIST",
                      help="comma-separated providers that get placeholders (default vllm)")
-    sub.add_argument("--placeholders", choices=("trigger", "sweep"),
-                     help="where placeholders come from: a trigger on messages (default), or the sweep "
+    sub.add_argument("--placeholders", choices=("trigger", "sweep"), metavar="MODE",
+                     help="where placeholders come from: trigger, a trigger on messages (default), or sweep "
                           "(no trigger: `pgmodelnames sweep`, backfill, pg_cron)")
 
     sub = add("downgrade", "roll back to a revision (base = remove everything but the schema); never deletes rows")
-    sub.add_argument("revision")
+    sub.add_argument("revision", help="the revision to go back to: base (removes everything but the schema "
+                                      "and its version table) or 0006")
     migration_options(sub)
 
     add("current", "print the installed revision")
@@ -128,10 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--unschedule", action="store_true", help="remove the pg_cron jobs")
 
     sub = add("rename", "give one model a human name (never replaced by pgmodelnames)")
-    sub.add_argument("uuid")
-    sub.add_argument("name")
+    sub.add_argument("uuid", help="the model's id in llm_models (the UUID messages name)")
+    sub.add_argument("name", help="its new name, e.g. \"Llama 3.1 8B\"")
 
-    add("demo", "show the problem and the fix on a scratch database, then clean up")
+    add("demo", "show the problem and the fix on a scratch database, then remove it: a database it creates "
+                "(and drops) on the server --database-url or DATABASE_URL names, else a temporary PostgreSQL "
+                "server of its own")
     return parser
 
 
@@ -155,8 +175,6 @@ class Face:
 def backfill_options(args: argparse.Namespace, environ=None):
     """The backfill Options the command line asks for, and the notes to show
     (a key that is set but not sent). environ: for the API keys (default os.environ)."""
-    from pgmodelnames import matching, server_keys, vllm
-    from pgmodelnames.names import clean_text
 
     if not 0 < args.timeout <= 600:
         raise UserError("--timeout must be between 0 and 600 seconds", errors.USAGE)
@@ -195,8 +213,6 @@ def backfill_options(args: argparse.Namespace, environ=None):
 
 
 def run_backfill(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
-    from pgmodelnames import backfill
-
     options, notes = backfill_options(args)
     face.secrets = (*face.secrets, *(key.key for key in options.keys))
     for note in notes:
@@ -225,8 +241,6 @@ def assign(face: Face, settings: config.Settings, options) -> int:
     models; then the plan, a confirmation, and one transaction (as --map).
     The servers are asked once: the choices are applied to the answers the
     person saw."""
-    from pgmodelnames import backfill
-
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("--assign asks questions and needs a terminal; without one, run "
                         "`pgmodelnames backfill --dry-run` and run the `pgmodelnames backfill --map UUID=SERVED_ID` "
@@ -280,8 +294,6 @@ def watch(face: Face, settings: config.Settings, options, interval: float, as_js
     `stop` is set), finishing the pass under way first. After the first pass
     only what changed is printed, and every new placeholder that needs a
     person at once, on one line (its own document with --json)."""
-    from pgmodelnames import backfill
-
     stop = stop or threading.Event()
     handlers = {}
     if threading.current_thread() is threading.main_thread():
@@ -341,26 +353,25 @@ def _providers(text: str | None) -> list[str] | None:
 
 
 def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
-    from pgmodelnames import runner
-
     command = args.command
     if command in ("upgrade", "downgrade", "uninstall") and args.sql:
         out = sys.stdout
         if command == "upgrade":
             providers = _providers(args.providers)
-            runner.upgrade(settings, args.revision, sql=True, output=out, placeholder_mode=args.placeholders)
+            runner.upgrade(settings, args.revision, sql=True, output=out, placeholder_mode=args.placeholders,
+                           lock_attempts=args.lock_attempts)
             if args.placeholders is not None:
                 runner.set_placeholder_mode(settings, args.placeholders, sql=True, output=out)
             if providers is not None:
                 runner.set_providers(settings, providers, sql=True, output=out)
         elif command == "downgrade":
-            runner.downgrade(settings, args.revision, sql=True, output=out)
+            runner.downgrade(settings, args.revision, sql=True, output=out, lock_attempts=args.lock_attempts)
         else:
-            runner.uninstall(settings, sql=True, output=out)
+            runner.uninstall(settings, sql=True, output=out, lock_attempts=args.lock_attempts)
         return errors.OK
     if command == "upgrade":
         providers = _providers(args.providers)
-        result = runner.upgrade(settings, args.revision, lock_wait=args.lock_wait,
+        result = runner.upgrade(settings, args.revision, lock_wait=args.lock_wait, lock_attempts=args.lock_attempts,
                                 placeholder_mode=args.placeholders)
         switched = None
         if args.placeholders is not None:
@@ -370,8 +381,6 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         face.out(output.migrated_text(result, "upgrade", providers, switched))
         return errors.DATABASE_ERROR if result.history_error else errors.OK
     if command == "sweep":
-        from pgmodelnames import sweep
-
         if args.unschedule:
             if args.schedule is not None or args.full:
                 raise UserError("--unschedule goes alone", errors.USAGE)
@@ -385,27 +394,22 @@ def run(face: Face, settings: config.Settings, args: argparse.Namespace) -> int:
         face.out(render.as_json(result) if args.json else output.sweep_text(result))
         return errors.OK
     if command == "downgrade":
-        face.out(output.migrated_text(runner.downgrade(settings, args.revision, lock_wait=args.lock_wait),
+        face.out(output.migrated_text(runner.downgrade(settings, args.revision, lock_wait=args.lock_wait,
+                                                                       lock_attempts=args.lock_attempts),
                                       "downgrade"))
         return errors.OK
     if command == "uninstall":
-        face.out(output.uninstalled_text(runner.uninstall(settings, lock_wait=args.lock_wait)))
+        face.out(output.uninstalled_text(runner.uninstall(settings, lock_wait=args.lock_wait, lock_attempts=args.lock_attempts)))
         return errors.OK
     if command == "current":
-        from pgmodelnames import db
-
         revision = db.current(settings)
         face.out(revision if revision else "not installed")
         return errors.OK
     if command == "doctor":
-        from pgmodelnames import doctor
-
         report = doctor.diagnose(settings)
         face.out(render.as_json(report) if args.json else output.doctor_text(report))
         return errors.OK if report["healthy"] else errors.PROBLEMS_FOUND
     if command == "rename":
-        from pgmodelnames import rename
-
         line, note = output.renamed_text(rename.rename(settings, args.uuid, args.name))
         face.out(line)
         if note:
@@ -421,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     face = Face()
     try:
         if args.command == "demo":
-            from pgmodelnames import demo
+            from pgmodelnames import demo  # its temporary server, which no other command needs
 
             return demo.run(args.database_url or None)
         # Every key this run may hold is masked in anything it prints; the per-endpoint ones

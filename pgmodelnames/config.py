@@ -124,7 +124,10 @@ def to_conninfo(url: str) -> tuple[str, tuple[str, ...]]:
         if authority.count("@") > 1:
             raise UserError("the database URL has an unencoded '@' in its user name or password: "
                             "write it as %40", USAGE)
-        if "@" not in authority and "@" in re.split(r"[?#]", path, maxsplit=1)[0]:
+        # An '@' in the path after no host at all: a '/' in the password moved
+        # where the host seems to end (the rest of the password would show as
+        # the database name). With a host, an '@' in the database name is its own.
+        if ("@" not in authority or authority.endswith("@")) and "@" in re.split(r"[?#]", path, maxsplit=1)[0]:
             raise UserError("the database URL has an '@' after its host: a '/' in the user name or "
                             "password must be written as %2F (and an '@' in the database name as %40)", USAGE)
         text = "postgresql://" + rest

@@ -69,6 +69,15 @@ def connect(settings: Settings) -> psycopg.Connection:
                                **connection_options())
 
 
+@contextmanager
+def session(settings: Settings) -> Iterator[psycopg.Connection]:
+    """A connection (see connect()), closed at the end, with every expected
+    database error turned into a one-line UserError: how commands reach the
+    database."""
+    with database_errors(), connect(settings) as conn:
+        yield conn
+
+
 def connect_outside_transactions(settings: Settings) -> psycopg.Connection:
     """For the statements that cannot run in a transaction block (CREATE and
     DROP DATABASE, the demo's): they call no function, so search_path does

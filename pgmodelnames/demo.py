@@ -52,7 +52,7 @@ def _show_analytics(settings: config.Settings, name: str) -> None:
     query = _query_text(name)
     _say(_indent(query))
     _say()
-    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn, read_only=True):
+    with db.session(settings) as conn, db.transaction(conn, read_only=True):
         cur = conn.execute(query)
         _say(_indent(_table(cur)))
     _say()
@@ -68,7 +68,7 @@ def _show_doctor(settings: config.Settings) -> None:
 
 def demonstrate(settings: config.Settings) -> None:
     """The story, on an empty database that the caller owns and removes."""
-    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn):
+    with db.session(settings) as conn, db.transaction(conn):
         conn.execute(sqlfiles.render("demo/schema.sql", "public"))
         conn.execute(sqlfiles.render("demo/problem.sql", "public"))
     _say("1. The problem: three vLLM models answer messages but were never registered, one vLLM")

@@ -64,7 +64,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
     """Run the diagnostics; the whole report as a JSON-ready dict."""
     # One read-only transaction; its pinned search_path is also the one the
     # drift check needs (definitions are compared as rendered with it).
-    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn, read_only=True):
+    with db.session(settings) as conn, db.transaction(conn, read_only=True):
         installed_for = db.installed_value(conn, "installation", "app_schema")
         schema = settings.schema or installed_for or "public"
         tables = _rows(conn, "app_tables", schema)[0]
@@ -100,7 +100,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
         unknown = _rows(conn, "unknown_model_ids", schema)
         elapsed = time.monotonic() - started
         database = {"host": conn.info.host, "port": conn.info.port, "dbname": conn.info.dbname}
-        waiting = _placeholder_rows(conn, schema) if state else None
+        waiting = _placeholder_rows(conn, schema) if state and at_head else None
     detail = _placeholders(*waiting) if waiting else None
 
     report: dict[str, Any] = {
@@ -244,23 +244,38 @@ def _problem(code: str, message: str, *next_steps: str) -> dict[str, Any]:
     return {"code": code, "message": message, "next_steps": list(next_steps)}
 
 
+REINSTALL = "pgmodelnames uninstall && pgmodelnames upgrade   (every name and row stays)"
+
+
 def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> tuple[list[dict], list[dict]]:
+    """The report's problems and notes, each with its next steps."""
     problems: list[dict] = []
     notes: list[dict] = []
-    schema = report["app_schema"]
-    quoted = '"' + schema + '"'
-    revision, head = report["revision"], report["head"]
-    objects = report["objects"]
-    providers = ",".join(report["covered_providers"])
-    reinstall = "pgmodelnames uninstall && pgmodelnames upgrade   (every name and row stays)"
+    at_head = report["revision"] == report["head"]
+    problems += _installation_problems(report)
+    if at_head:
+        problems += _object_problems(report)
+    if report["placeholder_mode"]["mode"] == "sweep":
+        _sweep_findings(report, problems, notes)
+    elif at_head:
+        problems += _placeholder_trigger_problems(report)
+    if at_head:
+        problems += _drift_problems(report, {p["code"] for p in problems})
+    problems += _name_problems(report, detail)
+    orphan_problems, orphan_notes = _orphan_findings(report)
+    return problems + orphan_problems, notes + orphan_notes
 
+
+def _installation_problems(report: dict[str, Any]) -> list[dict]:
+    """Which revision is installed, for which schema; a guard lost by a public-only restore."""
+    problems = []
+    schema, revision, head = report["app_schema"], report["revision"], report["head"]
+    objects = report["objects"]
     if report["installed_for_schema"] and report["installed_for_schema"] != schema:
         problems.append(_problem(
             "other_schema", f"pgmodelnames is installed for app schema {report['installed_for_schema']!r}, "
                             f"not {schema!r}", f"pgmodelnames --schema {report['installed_for_schema']} doctor"))
-    constraint = objects["name_constraint"]
-    at_head = revision == head
-    if constraint["present"] and not objects["guard_trigger"]["present"] and not at_head:
+    if objects["name_constraint"]["present"] and not objects["guard_trigger"]["present"] and revision != head:
         # A public-only dump/restore brings back the CHECK and NOT NULL on
         # llm_models.name but not the guard (it lives in the pgmodelnames schema).
         problems.append(_problem(
@@ -277,59 +292,72 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
         problems.append(_problem(
             "outdated", f"pgmodelnames is at revision {revision} (pgmodelnames 0.1), the latest is {head}",
             "pgmodelnames upgrade   (one transaction: it applies in full or changes nothing)"))
-    elif not at_head:
+    elif revision != head:
         problems.append(_problem(
             "newer", f"pgmodelnames is at revision {revision}, which this pgmodelnames does not know "
                      f"(its latest is {head}): this doctor cannot check it", "use a newer pgmodelnames"))
-    if at_head:
-        view = objects["view"]
-        if not view["present"]:
-            problems.append(_problem("view_missing", f"the view {schema}.model_display_names is missing", reinstall))
-        elif not view["security_invoker"]:
-            problems.append(_problem(
-                "view_not_security_invoker",
-                f"the view {schema}.model_display_names lost security_invoker=true (a CREATE OR REPLACE VIEW "
-                "without WITH (security_invoker = true)?): it reads llm_models with its owner's rights, so "
-                "row-level security no longer applies to its readers",
-                f"psql: ALTER VIEW {quoted}.model_display_names SET (security_invoker = true);"))
-        guard = objects["guard_trigger"]
-        if not guard["present"]:
-            problems.append(_problem("guard_missing", f"the trigger pgmodelnames_name_guard on {schema}.llm_models "
-                                     "is missing: app writes with a missing name will fail NOT NULL", reinstall))
-        elif not guard["enabled"]:
-            problems.append(_problem(
-                "guard_disabled", f"the trigger pgmodelnames_name_guard on {schema}.llm_models is disabled: "
-                                  "app writes with a missing name fail instead of getting one",
-                f"psql: ALTER TABLE {quoted}.llm_models ENABLE TRIGGER pgmodelnames_name_guard;"))
-        if not (constraint["validated"] and constraint["not_null"]):
-            problems.append(_problem("name_constraint_missing",
-                                     f"{schema}.llm_models.name is not NOT NULL with a valid llm_models_name_present "
-                                     "check", reinstall))
-        if not objects["display_name_function"]:
-            problems.append(_problem("function_missing", f"the function {schema}.model_display_name() is missing",
-                                     reinstall))
-    sweep_mode = report["placeholder_mode"]["mode"] == "sweep"
-    if sweep_mode:
-        _sweep_findings(report, problems, notes)
-    if at_head and not sweep_mode:
-        trigger = objects["placeholder_trigger"]
-        if not trigger["present"]:
-            problems.append(_problem(
-                "placeholder_trigger_missing", f"the trigger zz_pgmodelnames_placeholder on {schema}.messages is "
-                                               "missing: new vLLM models get no row and show as UUIDs",
-                f"pgmodelnames upgrade --providers {providers}   (re-creates it, then gives placeholders to "
-                "messages stored meanwhile)"))
-        elif not trigger["enabled"]:
-            problems.append(_problem(
-                "placeholder_trigger_disabled", f"the trigger zz_pgmodelnames_placeholder on {schema}.messages is "
-                                                "disabled: new vLLM models get no row and show as UUIDs",
-                f"psql: ALTER TABLE {quoted}.messages ENABLE TRIGGER zz_pgmodelnames_placeholder;",
-                f"pgmodelnames upgrade --providers {providers}   (placeholders for messages stored meanwhile)"))
+    return problems
 
-    if at_head:
-        problems += _drift_problems(report, {p["code"] for p in problems})
 
-    fix_names = "pgmodelnames upgrade" if revision is None else "pgmodelnames rename UUID NAME"
+def _object_problems(report: dict[str, Any]) -> list[dict]:
+    """At head: the view, the guard, the name constraint, model_display_name()."""
+    problems = []
+    schema = report["app_schema"]
+    quoted = '"' + schema + '"'
+    objects = report["objects"]
+    view, guard, constraint = objects["view"], objects["guard_trigger"], objects["name_constraint"]
+    if not view["present"]:
+        problems.append(_problem("view_missing", f"the view {schema}.model_display_names is missing", REINSTALL))
+    elif not view["security_invoker"]:
+        problems.append(_problem(
+            "view_not_security_invoker",
+            f"the view {schema}.model_display_names lost security_invoker=true (a CREATE OR REPLACE VIEW "
+            "without WITH (security_invoker = true)?): it reads llm_models with its owner's rights, so "
+            "row-level security no longer applies to its readers",
+            f"psql: ALTER VIEW {quoted}.model_display_names SET (security_invoker = true);",
+            "or pgmodelnames upgrade   (puts it back as installed)"))
+    if not guard["present"]:
+        problems.append(_problem("guard_missing", f"the trigger pgmodelnames_name_guard on {schema}.llm_models "
+                                 "is missing: app writes with a missing name will fail NOT NULL",
+                                 "pgmodelnames upgrade   (puts it back)"))
+    elif not guard["enabled"]:
+        problems.append(_problem(
+            "guard_disabled", f"the trigger pgmodelnames_name_guard on {schema}.llm_models is disabled: "
+                              "app writes with a missing name fail instead of getting one",
+            f"psql: ALTER TABLE {quoted}.llm_models ENABLE TRIGGER pgmodelnames_name_guard;"))
+    if not (constraint["validated"] and constraint["not_null"]):
+        problems.append(_problem("name_constraint_missing",
+                                 f"{schema}.llm_models.name is not NOT NULL with a valid llm_models_name_present "
+                                 "check", "pgmodelnames upgrade   (puts it back)"))
+    if not objects["display_name_function"]:
+        problems.append(_problem("function_missing", f"the function {schema}.model_display_name() is missing",
+                                 "pgmodelnames upgrade   (puts it back)"))
+    return problems
+
+
+def _placeholder_trigger_problems(report: dict[str, Any]) -> list[dict]:
+    """Trigger mode at head: the trigger on messages, there and enabled."""
+    schema = report["app_schema"]
+    trigger = report["objects"]["placeholder_trigger"]
+    if not trigger["present"]:
+        return [_problem(
+            "placeholder_trigger_missing", f"the trigger zz_pgmodelnames_placeholder on {schema}.messages is "
+                                           "missing: new vLLM models get no row and show as UUIDs",
+            "pgmodelnames upgrade   (puts it back, then gives placeholders to the messages stored meanwhile)")]
+    if not trigger["enabled"]:
+        return [_problem(
+            "placeholder_trigger_disabled", f"the trigger zz_pgmodelnames_placeholder on {schema}.messages is "
+                                            "disabled: new vLLM models get no row and show as UUIDs",
+            f'psql: ALTER TABLE "{schema}".messages ENABLE TRIGGER zz_pgmodelnames_placeholder;',
+            f"pgmodelnames upgrade --providers {','.join(report['covered_providers'])}   "
+            "(placeholders for messages stored meanwhile)")]
+    return []
+
+
+def _name_problems(report: dict[str, Any], detail: dict[str, Any] | None) -> list[dict]:
+    """Rows of llm_models without a usable name, and placeholders waiting for one."""
+    problems = []
+    fix_names = "pgmodelnames upgrade" if report["revision"] is None else "pgmodelnames rename UUID NAME"
     for m in report["models"]:
         if m["state"] in ("missing", "uuid_name"):
             what = "a NULL or blank name" if m["state"] == "missing" else "a bare UUID as their name"
@@ -346,7 +374,14 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
                 f"pgmodelnames rename {example} \"Llama 3.1 8B\"   (by hand)"))
     if detail is not None:
         problems += _placeholder_problems(detail)
+    return problems
 
+
+def _orphan_findings(report: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    """Model ids in messages that llm_models does not know, by what can be done about them."""
+    problems, notes = [], []
+    providers = ",".join(report["covered_providers"])
+    sweep_mode = report["placeholder_mode"]["mode"] == "sweep"
     for u in report["unknown_model_ids"]:
         examples = ", ".join(e["model_id"] for e in u["examples"][:3])
         provider = u["provider"] if u["provider"] is not None else "(no provider)"
@@ -357,7 +392,7 @@ def _findings(report: dict[str, Any], detail: dict[str, Any] | None = None) -> t
             problems.append(_problem(
                 "orphans", f"messages of provider {provider} name model UUIDs with no llm_models row "
                            f"(analytics shows them as UUIDs): {counts}",
-                "pgmodelnames upgrade" if revision is None
+                "pgmodelnames upgrade" if report["revision"] is None
                 else f"pgmodelnames upgrade --providers {providers}   (creates their placeholder rows)"))
         elif u["is_uuid"]:
             notes.append(_problem(
@@ -484,7 +519,9 @@ def _sweep_findings(report: dict[str, Any], problems: list[dict], notes: list[di
             "sweep_reads_everything", "sweep mode: messages has no index the sweep can read new rows "
                                       "through, so every sweep reads the whole table",
             f"psql: CREATE INDEX CONCURRENTLY ON {report['app_schema']}.messages (created_at);   "
-            "(a timestamptz column with DEFAULT now(), or an identity column, indexed)"))
+            "(a timestamptz column with DEFAULT now(), or an identity column, indexed)",
+            f"or, for set_sweep_method('index'): CREATE INDEX CONCURRENTLY ON {report['app_schema']}.messages "
+            "(model_id);"))
     if p["held_back_since"] is not None or p["held_back_pids"]:
         notes.append(_problem(
             "sweep_held_back", "sweep mode: the high-water mark is held back by a transaction that was open "

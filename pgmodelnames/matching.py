@@ -29,12 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pgmodelnames import errors, names, vllm
-from pgmodelnames.candidates import (SERVED_ID_BLANK, _candidates, _command_endpoints, shell_arg, suggest,
+from pgmodelnames.candidates import (SERVED_ID_BLANK, candidates_of, command_endpoints, shell_arg, suggest,
                                      unresolved_entry)
 from pgmodelnames.errors import UserError
 from pgmodelnames.names import clean_text
-from pgmodelnames.served_models import (_aliases, _endpoint_of, _own, _short, _show, alias_ids, card_name, listing,
-                                         usable)
+from pgmodelnames.served_models import (alias_ids, alias_set, card_name, cut, endpoint_of, listing, non_blank,
+                                        shown_or_none, usable)
 from pgmodelnames.server_keys import ServerKey
 
 REGISTER_PROVIDER = "vllm"
@@ -79,11 +79,11 @@ class Row:
     def endpoint_raw(self) -> str | None:
         """Where the model is served, as stored: its base_url, else (an empty
         base_url, or no such column) the endpoint its name was taken from."""
-        return _own(self.base_url) or _own(self.recorded_endpoint)
+        return non_blank(self.base_url) or non_blank(self.recorded_endpoint)
 
     @property
     def endpoint_url(self) -> str | None:
-        return _endpoint_of(self.endpoint_raw)
+        return endpoint_of(self.endpoint_raw)
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class Plan:
 def match_row(row: Row, cards: list[vllm.Card]) -> tuple[vllm.Card | None, str]:
     """(card, how it matched) or (None, why not), by the rules in the module doc."""
     by_id = {card.id: card for card in cards}
-    served, model_id = _own(row.served_model_name), _own(row.model_id)
+    served, model_id = non_blank(row.served_model_name), non_blank(row.model_id)
     if served and served in by_id:
         return by_id[served], "served_model_name"
     if model_id:
@@ -138,7 +138,7 @@ def match_row(row: Row, cards: list[vllm.Card]) -> tuple[vllm.Card | None, str]:
             return None, (f"its model_id is the path of several served adapters "
                           f"({listing(card.id for card in by_root)}): use --map")
     if served or model_id:
-        own = " / ".join(f"{label} {_short(value)!r}" for label, value in
+        own = " / ".join(f"{label} {cut(value)!r}" for label, value in
                          (("served_model_name", served), ("model_id", model_id)) if value)
         return None, (f"the server does not serve its {own} (it serves "
                       f"{listing(card.id for card in cards)}); not renamed after another model")
@@ -162,7 +162,7 @@ def _fills(row: Row | None, card: vllm.Card, columns: dict[str, Column],
     fills = {}
     for name, value in wanted.items():
         column = columns.get(name)
-        if column is not None and column.is_text and (row is None or not _own(getattr(row, name))):
+        if column is not None and column.is_text and (row is None or not non_blank(getattr(row, name))):
             fills[name] = value
     return fills
 
@@ -200,7 +200,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
     claims: dict[tuple[str, str], list[tuple[str | None, str | None]]] = {}
 
     def claim(result: vllm.Result, card: vllm.Card, model: str | None, name: str | None) -> None:
-        for served in _aliases(card, result.cards):
+        for served in alias_set(card, result.cards):
             claims.setdefault((result.endpoint.url, served), []).append((model, name))
 
     # --map UUID=SERVED_ID and --assign picks: explicit, checked first, override the rules.
@@ -213,7 +213,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
         claim(source, card, row.id, row.name)
         done.add(model)
         if not row.replaceable:
-            plan.left_alone.append(f"{model}: has the human name {_show(row.name)!r}; --map ignored "
+            plan.left_alone.append(f"{model}: has the human name {shown_or_none(row.name)!r}; --map ignored "
                                    "(pgmodelnames never replaces a human name; use rename)")
             continue
         _plan_change(plan, row, card, source, "--assign" if endpoint else "--map", columns)
@@ -225,7 +225,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
             raise UserError(f"--assign: no llm_models row has the id {model}", errors.USAGE)
         done.add(model)
         if not row.replaceable:
-            plan.left_alone.append(f"{model}: has the human name {_show(row.name)!r}; the typed name is ignored")
+            plan.left_alone.append(f"{model}: has the human name {shown_or_none(row.name)!r}; the typed name is ignored")
             continue
         try:
             name = names.human_name(typed, row.placeholder_name)
@@ -254,7 +254,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
     # A row with no endpoint that names a served model (its served_model_name
     # or model_id) already registers it: that model is claimed everywhere.
     for row in rows:
-        if row.endpoint_url is None and (_own(row.served_model_name) or _own(row.model_id)):
+        if row.endpoint_url is None and (non_blank(row.served_model_name) or non_blank(row.model_id)):
             for result in answered:
                 card, _ = match_row(row, result.cards)
                 if card is not None:
@@ -267,7 +267,7 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
             key = (result.endpoint.url, card.id)
             if key in claims or key in listed:
                 continue
-            aliases = _aliases(card, result.cards)
+            aliases = alias_set(card, result.cards)
             listed |= {(result.endpoint.url, alias) for alias in aliases}  # one entry per model
             entry = {"endpoint": result.endpoint.url, "served_id": card.id, "name": card_name(card, result.cards),
                      "aliases": [alias for alias in alias_ids(card, result.cards) if alias != card.id]}
@@ -284,8 +284,8 @@ def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
     named_now = {change.model: change.new_name for change in plan.changes if change.model}
     for key, claimers in claims.items():  # a claiming row shows the name this pass gives it
         claims[key] = [(model, named_now.get(model, name)) for model, name in claimers]
-    candidates = _candidates(answered, claims)
-    commands = _command_endpoints(results, {key.url: key for key in options.keys})
+    candidates = candidates_of(answered, claims)
+    commands = command_endpoints(results, {key.url: key for key in options.keys})
     changed = {change.model for change in plan.changes}
     status = {result.endpoint.url: result for result in results}
     reasons = {entry["model"]: entry["reason"] for entry in plan.unmatched}

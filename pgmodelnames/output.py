@@ -39,9 +39,17 @@ def migrated_text(result: Migrated, direction: str, providers: list[str] | None 
             lines.append(f"pgmodelnames: already at {result.after}, nothing to do")
         else:
             lines.append(f"pgmodelnames: already at {result.after}")
+        if result.names_filled:
+            lines.append(f"pgmodelnames: filled {result.names_filled} missing name(s) in llm_models")
         if result.history_created is not None:
             lines.append(f"pgmodelnames: history pass: {result.history_created} placeholder(s) created for "
                          "the models that stored messages name")
+        if result.before != result.after and result.placeholder_mode is not None:
+            where = ("the trigger on messages" if result.placeholder_mode == "trigger"
+                     else "the sweep (pgmodelnames sweep, backfill, or pg_cron: pgmodelnames sweep --schedule)")
+            lines.append(f"pgmodelnames: placeholders for new models come from {where}")
+            lines.append("pgmodelnames: next: pgmodelnames doctor   (what is named, what waits for a name, "
+                         "and the command that names it)")
         if result.history_error is not None:
             lines.append(f"pgmodelnames: the install is complete, but its history pass stopped: "
                          f"{result.history_error}; run pgmodelnames upgrade again to finish it")

@@ -14,7 +14,7 @@ from pgmodelnames.backfill import Report
 from pgmodelnames.matching import Change
 from pgmodelnames.render import (plural, as_json, candidate_rows, evidence_text, new_placeholder_line,
                                   placeholders_lines, table)
-from pgmodelnames.served_models import _short, _show, listing
+from pgmodelnames.served_models import cut, shown_or_none, listing
 
 # ----------------------------------------------------------------- backfill
 
@@ -95,20 +95,20 @@ def _served_names(models: list[dict]) -> list[str]:
 def _change_lines(changes: list[Change], kind: str) -> list[str]:
     if kind == "registered":
         rows = [["MODEL", "NEW NAME", "ENDPOINT", "HOW"]]
-        rows += [[change.model or "(new)", _short(change.new_name), change.endpoint, "registered"]
+        rows += [[change.model or "(new)", cut(change.new_name), change.endpoint, "registered"]
                  for change in changes]
     elif kind == "filled":
         rows = [["MODEL", "NAME (unchanged)", "ENDPOINT", "FILLS"]]
-        rows += [[change.model, _short(change.new_name), change.endpoint, ", ".join(change.filled)]
+        rows += [[change.model, cut(change.new_name), change.endpoint, ", ".join(change.filled)]
                  for change in changes]
     elif kind == "typed":
         rows = [["MODEL", "OLD NAME", "", "NEW NAME"]]
-        rows += [[change.model, _show(change.old_name), "->", repr(_short(change.new_name))] for change in changes]
+        rows += [[change.model, shown_or_none(change.old_name), "->", repr(cut(change.new_name))] for change in changes]
     else:
         rows = [["MODEL", "OLD NAME", "", "NEW NAME", "ENDPOINT", "MATCHED BY"]]
         for change in changes:
             filled = f" (fills {', '.join(change.filled)})" if change.filled else ""
-            rows.append([change.model, _show(change.old_name), "->", _short(change.new_name), change.endpoint,
+            rows.append([change.model, shown_or_none(change.old_name), "->", cut(change.new_name), change.endpoint,
                          change.matched_by + filled])
     return table(rows)
 
@@ -176,7 +176,7 @@ def backfill_text(report: Report) -> str:
     unregistered = _still_unregistered(report)
     if unregistered:
         lines.append("served but not registered (no llm_models row; add them with --register-new):")
-        lines += table([[e["endpoint"], _short(e["served_id"]), f"would be named {_short(e['name'])!r}"
+        lines += table([[e["endpoint"], cut(e["served_id"]), f"would be named {cut(e['name'])!r}"
                           + (f" (also served as {listing(e['aliases'], 5, 40)})" if e["aliases"] else "")]
                          for e in unregistered])
     unresolved = {entry["model"] for entry in plan.unresolved}
@@ -184,7 +184,7 @@ def backfill_text(report: Report) -> str:
     if unmatched:
         lines.append("not matched (names left as they are):")
         for e in unmatched:
-            lines.append(f"  {e['model']}  {_show(e['name'])!r}: {e['reason']}")
+            lines.append(f"  {e['model']}  {shown_or_none(e['name'])!r}: {e['reason']}")
             lines += [f"      {step}" for step in e.get("next_steps", [])]
     if plan.unresolved:
         lines.append(f"unresolved placeholders ({len(plan.unresolved)}), most messages first:")
@@ -248,7 +248,7 @@ def assign_card(entry: dict, index: int, total: int, likeliest: tuple[dict | Non
                 taken: dict[tuple[str, str], str]) -> str:
     """One placeholder of the walk: its evidence, the candidates (those chosen
     above marked), and the likeliest one given the answers so far, or why none."""
-    lines = [f"[{index}/{total}] {entry['model']}  {_show(entry['name'])!r}: {entry['reason']}"]
+    lines = [f"[{index}/{total}] {entry['model']}  {shown_or_none(entry['name'])!r}: {entry['reason']}"]
     seen = evidence_text(entry["evidence"])
     if seen:
         lines.append(f"      seen in: {seen}")

@@ -73,7 +73,7 @@ def rename(settings: Settings, model: str, new_name: str) -> Renamed:
     """Rename one model in its own transaction; never prints."""
     model_uuid = parse_uuid(model)
     check_name(new_name)  # refused before connecting
-    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn):
+    with db.session(settings) as conn, db.transaction(conn):
         schema = db.app_schema(conn, settings)
         if conn.execute("SELECT to_regclass(%s)", [f'"{schema}".llm_models']).fetchone()[0] is None:
             raise UserError(f"no table {schema}.llm_models (set --schema or PGMODELNAMES_SCHEMA)", NOT_READY)

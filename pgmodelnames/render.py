@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from pgmodelnames import names
-from pgmodelnames.served_models import _short, _show, listing
+from pgmodelnames.served_models import cut, shown_or_none, listing
 
 
 def table(rows: list[list[str]], indent: str = "  ", sep: str = "  ", header_rule: bool = False,
@@ -92,7 +92,7 @@ def _claim_text(candidate: dict, chosen_for: str | None = None) -> str:
     texts = []
     if claimed:
         model, name = claimed[0]["model"], claimed[0]["name"]
-        texts.append((f"row {model[:8]} {_short(name, 40)!r}" if model else "new row (--register-new)")
+        texts.append((f"row {model[:8]} {cut(name, 40)!r}" if model else "new row (--register-new)")
                      + (f" and {len(claimed) - 1} more" if len(claimed) > 1 else ""))
     if chosen_for is not None:
         texts.append(f"chosen above for {chosen_for[:8]}")
@@ -105,10 +105,10 @@ def candidate_rows(candidates: list[dict], taken: dict[tuple[str, str], str] | N
     rows = []
     for c in candidates:
         if c["base"] is not None:
-            kind = f"LoRA adapter on {_short(c['base'], 40)}"
+            kind = f"LoRA adapter on {cut(c['base'], 40)}"
         else:
             kind = "base model" + (f", also served as {listing(c['aliases'], 3, 40)}" if c["aliases"] else "")
-        rows.append([f"{c['number']}.", _short(c["served_id"], 60), kind, c["endpoint"],
+        rows.append([f"{c['number']}.", cut(c["served_id"], 60), kind, c["endpoint"],
                      _claim_text(c, taken.get((c["endpoint"], c["served_id"])))])
     return rows
 
@@ -118,7 +118,7 @@ def placeholder_lines(entry: dict, max_candidates: int | None = 10, indent: str 
     """One placeholder a person must name: why, the evidence, the candidates
     (those no row claims first; "the same as above" when the previous
     placeholder listed the very same), the ready-to-run commands."""
-    lines = [f"{indent}{entry['model']}  {_show(entry['name'])!r}: {entry['reason']}"]
+    lines = [f"{indent}{entry['model']}  {shown_or_none(entry['name'])!r}: {entry['reason']}"]
     more = indent + "    "
     seen = evidence_text(entry["evidence"])
     if seen:
@@ -156,7 +156,7 @@ def placeholders_lines(entries: list[dict], indent: str = "  ") -> list[str]:
 def new_placeholder_line(entry: dict) -> str:
     """--watch: a placeholder that appeared, on one line."""
     seen = evidence_text(entry["evidence"]) or "no evidence read"
-    return (f"{time.strftime('%Y-%m-%d %H:%M:%S')} new placeholder {entry['model']} {_show(entry['name'])!r}: "
+    return (f"{time.strftime('%Y-%m-%d %H:%M:%S')} new placeholder {entry['model']} {shown_or_none(entry['name'])!r}: "
             f"{seen}; {entry['reason']}; to name it: {entry['commands']['map']}")
 
 

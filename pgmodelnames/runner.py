@@ -33,14 +33,17 @@ class Migrated:
     history_created: int | None = None
     # the one-line error that stopped the history pass (the install itself is complete)
     history_error: str | None = None
+    # names the install filled in llm_models, and where placeholders come from (trigger or sweep)
+    names_filled: int | None = None
+    placeholder_mode: str | None = None
 
 
 def _config(settings: Settings, command_name: str, output: TextIO | None,
-            lock_wait: float | None = None) -> Config:
+            lock_wait: float | None = None, lock_attempts: int | None = None) -> Config:
     cfg = Config(output_buffer=output if output is not None else io.StringIO())
     cfg.set_main_option("script_location", str(resource_dir("migrations")))
     cfg.attributes.update(conninfo=settings.conninfo, app_schema=settings.schema, command=command_name,
-                          lock_wait=lock_wait)
+                          lock_wait=lock_wait, lock_attempts=lock_attempts)
     return cfg
 
 
@@ -75,11 +78,11 @@ def _alembic(run, settings: Settings) -> None:
 
 def upgrade(settings: Settings, revision: str = HEAD, sql: bool = False,
             output: TextIO | None = None, lock_wait: float | None = None,
-            placeholder_mode: str | None = None) -> Migrated:
+            placeholder_mode: str | None = None, lock_attempts: int | None = None) -> Migrated:
     """Apply migrations; returns the revisions before and after, read under the migration lock.
     placeholder_mode (trigger/sweep) is only checked here (the preflight refuses trigger mode
     on a Citus distributed messages table); set_placeholder_mode() switches it afterwards."""
-    cfg = _config(settings, "upgrade", output, lock_wait)
+    cfg = _config(settings, "upgrade", output, lock_wait, lock_attempts)
     cfg.attributes["placeholder_mode"] = placeholder_mode or ""
     _alembic(lambda: command.upgrade(cfg, check_revision(revision), sql=sql), settings)
     return _migrated(cfg)
@@ -88,7 +91,8 @@ def upgrade(settings: Settings, revision: str = HEAD, sql: bool = False,
 def _migrated(cfg: Config) -> Migrated:
     a = cfg.attributes
     return Migrated(a.get("revision_before"), a.get("revision_after"), tuple(a.get("restored") or ()),
-                    a.get("history_created"), a.get("history_error"))
+                    a.get("history_created"), a.get("history_error"), a.get("names_filled"),
+                    a.get("placeholder_mode"))
 
 
 def set_providers(settings: Settings, providers: list[str], sql: bool = False,
@@ -100,7 +104,7 @@ def set_providers(settings: Settings, providers: list[str], sql: bool = False,
     if sql:
         output.write(sqlfiles.render("printed_transaction.sql", body=statement.rstrip()) + "\n" + history)
         return None
-    with db.connect(settings) as conn, db.database_errors():
+    with db.session(settings) as conn:
         with db.transaction(conn):
             if not db.has_function(conn, "set_covered_providers(text[])"):
                 raise UserError("--providers needs pgmodelnames installed (pgmodelnames upgrade first)", NOT_READY)
@@ -130,7 +134,7 @@ def set_placeholder_mode(settings: Settings, mode: str, sql: bool = False,
     if sql:
         output.write(sqlfiles.render("printed_transaction.sql", body=switch.rstrip()) + "\n" + history)
         return None
-    with db.connect(settings) as conn, db.database_errors():
+    with db.session(settings) as conn:
         with db.transaction(conn):
             if not db.has_function(conn, "set_placeholder_mode(text)"):
                 raise UserError("--placeholders needs pgmodelnames installed (pgmodelnames upgrade first)",
@@ -141,9 +145,10 @@ def set_placeholder_mode(settings: Settings, mode: str, sql: bool = False,
 
 
 def downgrade(settings: Settings, revision: str, sql: bool = False,
-              output: TextIO | None = None, lock_wait: float | None = None) -> Migrated:
+              output: TextIO | None = None, lock_wait: float | None = None,
+              lock_attempts: int | None = None) -> Migrated:
     """Roll back; returns the revisions before and after. Never deletes rows."""
-    cfg = _config(settings, "downgrade", output, lock_wait)
+    cfg = _config(settings, "downgrade", output, lock_wait, lock_attempts)
     revision = check_revision(revision)
     if sql and ":" not in revision:
         # Offline mode cannot read the installed revision: script from head.
@@ -159,14 +164,14 @@ class Uninstalled:
 
 
 def uninstall(settings: Settings, sql: bool = False, output: TextIO | None = None,
-              lock_wait: float | None = None) -> Uninstalled:
+              lock_wait: float | None = None, lock_attempts: int | None = None) -> Uninstalled:
     """Downgrade to base, then remove every object pgmodelnames ever creates,
     found by name (also when its bookkeeping is gone). App rows stay."""
     if sql:
-        downgrade(settings, f"{HEAD}:base", sql=True, output=output)
+        downgrade(settings, f"{HEAD}:base", sql=True, output=output, lock_attempts=lock_attempts)
         output.write(sqlfiles.render("printed_transaction.sql", body=_remove_leftovers(settings.schema or "public")))
         return Uninstalled(installed=True)
-    with db.connect(settings) as conn, db.database_errors():
+    with db.session(settings) as conn:
         with db.transaction(conn):
             schema = db.app_schema(conn, settings)
             leftovers = conn.execute(sqlfiles.render("diagnostics/leftovers.sql", schema)).fetchone()[0]
@@ -177,8 +182,9 @@ def uninstall(settings: Settings, sql: bool = False, output: TextIO | None = Non
                 machine_named = conn.execute(sqlfiles.render("uninstall_machine_named.sql", schema)).fetchone()[0]
             revision = db.installed_revision(conn)
     if revision is not None:
-        downgrade(settings, "base", lock_wait=lock_wait)
-    with db.connect(settings) as conn, db.database_errors(), db.transaction(conn):
+        downgrade(settings, "base", lock_wait=lock_wait, lock_attempts=lock_attempts)
+    with db.session(settings) as conn, db.transaction(conn):
+        conn.execute("SELECT set_config('pgmodelnames.lock_attempts', %s, true)", [str(lock_attempts or 100)])
         conn.execute(_remove_leftovers(schema))
     return Uninstalled(installed=True, machine_named_models=machine_named)
 

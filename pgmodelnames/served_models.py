@@ -7,6 +7,7 @@ served ids cannot be stored whole. Pure: no database, no HTTP.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from pgmodelnames import vllm
 from pgmodelnames.names import MAX_NAME_CHARS, clean_text, has_hidden, is_usable_name
@@ -16,15 +17,15 @@ from pgmodelnames.names import MAX_NAME_CHARS, clean_text, has_hidden, is_usable
 MAX_ID_BYTES = 2000
 
 
-def _short(value: str | None, limit: int = 60) -> str:
+def cut(value: str | None, limit: int = 60) -> str:
     return clean_text(value or "", limit)
 
 
-def _show(name: str | None) -> str:
-    return "(none)" if name is None else _short(name)
+def shown_or_none(name: str | None) -> str:
+    return "(none)" if name is None else cut(name)
 
 
-def _own(value: str | None) -> str | None:
+def non_blank(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
 
@@ -43,8 +44,8 @@ def listing(items, limit: int = 5, width: int = 60) -> str:
 _endpoint_cache: dict[str, str | None] = {}
 
 
-def _endpoint_of(base_url: str | None) -> str | None:
-    if not _own(base_url):
+def endpoint_of(base_url: str | None) -> str | None:
+    if not non_blank(base_url):
         return None
     if base_url not in _endpoint_cache:
         try:
@@ -91,10 +92,28 @@ def primary(card: vllm.Card, cards: list[vllm.Card]) -> vllm.Card:
     return same_root[0] if same_root else card
 
 
+_HF_SNAPSHOT = re.compile(r"(?:^|/)models--([^/]+?)--([^/]+)/snapshots/[^/]+/?$")
+_LOCAL_PATH = re.compile(r"^(?:/|\./|\.\./|~/)")
+
+
+def readable_id(served_id: str) -> str:
+    """= pgmodelnames.readable_model_id(): a served id that is a path shown by
+    its folder's name (/models/qwen2.5-7b-instruct -> qwen2.5-7b-instruct), a
+    Hugging Face cache snapshot by its repository (meta-llama/Llama-3.2-3B-Instruct);
+    any other id as it is."""
+    snapshot = _HF_SNAPSHOT.search(served_id)
+    if snapshot:
+        return f"{snapshot.group(1)}/{snapshot.group(2)}"
+    folder = served_id.rstrip("/")
+    if _LOCAL_PATH.match(served_id) and folder and not folder.endswith("/"):
+        return folder.rsplit("/", 1)[-1]
+    return served_id
+
+
 def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
     """The machine name of a served model: its id (the first served name of
     its model, given the server's list), cleaned of control characters and
-    kept to MAX_NAME_CHARS; a LoRA adapter is named
+    kept to MAX_NAME_CHARS, a path shown as readable_id() shows it; a LoRA adapter is named
     "<adapter> (LoRA on <base>)" so it is never confused with its base model."""
     parent = card.parent
     if cards:
@@ -102,11 +121,12 @@ def card_name(card: vllm.Card, cards: list[vllm.Card] = ()) -> str:
         base = _index(cards)[1].get(parent) if parent is not None else None
         if base is not None:
             parent = primary(base, cards).id
+    shown_id = readable_id(card.id) if usable(clean_text(readable_id(card.id), MAX_NAME_CHARS)) else card.id
     if parent is not None:
-        base = clean_text(parent, 80) or "?"
-        name = f"{clean_text(card.id, MAX_NAME_CHARS - len(base) - 12)} (LoRA on {base})"
+        base = clean_text(readable_id(parent), 80) or "?"
+        name = f"{clean_text(shown_id, MAX_NAME_CHARS - len(base) - 12)} (LoRA on {base})"
     else:
-        name = clean_text(card.id, MAX_NAME_CHARS)
+        name = clean_text(shown_id, MAX_NAME_CHARS)
     if not usable(name.split(" (LoRA on ")[0] if parent is not None else name):
         digest = hashlib.sha256(card.id.encode("utf-8")).hexdigest()[:8]
         shown = clean_text(card.id, 60)
@@ -124,7 +144,7 @@ def alias_ids(card: vllm.Card, cards: list[vllm.Card]) -> list[str]:
     return [other.id for other in _index(cards)[0].get(card.root, ())]
 
 
-def _aliases(card: vllm.Card, cards: list[vllm.Card]) -> set[str]:
+def alias_set(card: vllm.Card, cards: list[vllm.Card]) -> set[str]:
     return set(alias_ids(card, cards))
 
 

@@ -32,3 +32,5 @@ SET LOCAL lock_timeout = '60s';
 -- One migration at a time (another replica waits here, at most 60 s).
 SELECT pg_advisory_xact_lock(@lock_key@);
 SET LOCAL lock_timeout = '5s';
+-- Attempts of 100 ms at the app's tables' locks (upgrade --lock-attempts).
+SET LOCAL pgmodelnames.lock_attempts = '@lock_attempts@';

@@ -220,7 +220,7 @@ def test_tgi_puts_the_model_id_in_owned_by():
     [card] = vllm.parse_models(body({"id": "/data/llama", "object": "model", "created": 0,
                                      "owned_by": "/data/llama"}))
     assert card.reference == "/data/llama" and card.root is None
-    assert served_models.card_name(card, [card]) == "/data/llama"
+    assert served_models.card_name(card, [card]) == "llama"
     assert matching.match_row(row(OTHER, base_url="http://tgi:8080"), [card])[0] is card
     # A card whose owned_by names a model other than its id is matched through it, as vLLM's root.
     [other] = vllm.parse_models(body({"id": "tgi", "object": "model", "created": 0,
@@ -584,7 +584,7 @@ def test_a_key_of_an_endpoint_that_failed_is_not_repeated():
     ok = answered("http://gpu1:8000", cards("b1_served_name_v1_models"), named=True)
     down = vllm.Result(vllm.Endpoint("http://gpu2:8000", named=True, raw="http://gpu2:8000"), error="timed out")
     keys = (ServerKey("http://gpu2:8000", "env", "GPU2_KEY", "k"),)
-    assert candidates._command_endpoints([ok, down], {"http://gpu2:8000": keys[0].option("http://gpu2:8000")}) == [
+    assert candidates.command_endpoints([ok, down], {"http://gpu2:8000": keys[0].option("http://gpu2:8000")}) == [
         "--endpoint http://gpu1:8000/v1"]
 
 

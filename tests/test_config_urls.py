@@ -82,6 +82,7 @@ FORMS = ["host=h password={} dbname=d", "password={}", "host=h sslpassword={}",
 @example(form="postgresql://h/db?password={}&sslmode=require", password=MARK + "%zz")  # bad percent-encoding
 @example(form="postgresql://h/db?password={}", password=MARK + " x")  # unexpected spaces found in "..."
 @example(form="u:{}@h://db", password=MARK)  # no scheme before "://": it must not be named
+@example(form="postgresql://u:{}@h/db?password={}", password="@/" + MARK)  # '@' then '/': the rest looked like a dbname
 def test_a_conninfo_or_query_password_never_shows(form, password):
     """Passwords given as options (key=value, a URL's query) and text before "://"."""
     _check_resolved(form.replace("{}", password), password)

@@ -43,11 +43,25 @@ def assert_story(out: str) -> None:
     assert "'Unknown vllm model fdab6388' -> 'Llama 3.1 8B'" in out
 
 
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_tables() -> list[list[str]]:
+    """The README's before and after tables (its first two code blocks)."""
+    blocks = re.findall(r"```\n(model +\|.*?)```", README.read_text(), flags=re.S)
+    return [block.strip().splitlines() for block in blocks[:2]]
+
+
 def test_demo_on_a_scratch_database(server, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", server.url("postgres"))
     assert cli_main(["demo"]) == 0
     out = capsys.readouterr().out
     assert_story(out)
+    # The README shows exactly what the demo prints: its tables cannot drift.
+    before, after = sections(out)
+    for table, shown in zip(readme_tables(), (before, after), strict=True):
+        printed = [line.strip() for line in shown.splitlines()]
+        assert all(line.strip() in printed for line in table), (table, shown)
     name = re.search(r"scratch database (pgmodelnames_demo_[0-9a-f]{8}) on", out).group(1)
     assert f"dropped the scratch database {name}" in out
     assert name not in demo_databases(server)

@@ -199,16 +199,27 @@ def test_postgres_scheme_and_options_after_command(app_db):
     assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
 
 
-def test_lock_timeout_is_one_line_and_exit_5(app_db, monkeypatch):
-    monkeypatch.setenv("PGOPTIONS", "-c pgmodelnames.lock_attempts=3")
+@pytest.mark.parametrize("how", ["online", "printed"])
+def test_lock_timeout_is_one_line_and_exit_5(app_db, tmp_path, how):
+    """--lock-attempts travels inside the migration's transaction (no connection option a pooler may drop)."""
     with app_db.connect(autocommit=False) as holder:
         holder.execute("LOCK TABLE public.llm_models IN ACCESS EXCLUSIVE MODE")
         started = time.monotonic()
-        result = app_db.cli("upgrade")
+        if how == "online":
+            result = app_db.cli("upgrade", "--lock-attempts", "3")
+        else:
+            path = tmp_path / "install.sql"
+            path.write_text(app_db.cli("upgrade", "--sql", "--lock-attempts", "3").out)
+            printed = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", app_db.url, "-f", str(path)],
+                                     capture_output=True, text=True)
         elapsed = time.monotonic() - started
         holder.rollback()
-    assert result.code == 5, result.err
-    assert "lock not obtained" in result.err and result.err.count("\n") == 1
+    if how == "online":
+        assert result.code == 5, result.err
+        assert "lock not obtained" in result.err and result.err.count("\n") == 1
+        assert "after 3 attempts" in result.err
+    else:
+        assert printed.returncode != 0 and "after 3 attempts" in printed.stderr
     assert elapsed < 30
     # The failed revision left nothing behind; a retry completes.
     assert app_db.value("SELECT to_regclass('public.model_display_names')") is None

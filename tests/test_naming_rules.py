@@ -25,6 +25,8 @@ classification is compared with the one the installed functions give.
 
 from __future__ import annotations
 
+import json
+
 import uuid
 
 import pytest
@@ -218,3 +220,47 @@ def test_clean_text():
     assert names.clean_text("a\x00b\x07c\nd\te\u202eevil\x9b", 100) == "abc d eevil"
     assert names.clean_text("模型 🚀 ü", 100) == "模型 🚀 ü"
     assert names.clean_text("x" * 50, 10) == "x" * 9 + "…"
+
+
+PATHS = ["/models/qwen2.5-7b-instruct", "/models/qwen2.5-7b-instruct/", "./models/tiny", "../tiny", "~/m/llama",
+         "/root/.cache/huggingface/hub/models--meta-llama--Llama-3.2-3B-Instruct/snapshots/"
+         "0cb88a4f764b7a12671c53f0838cd831a0843b95",
+         "models--Qwen--Qwen2.5-7B-Instruct/snapshots/abc/", "/data/models--a--b--c/snapshots/1",
+         "/", "//", "tiny-llama", "meta-llama/Llama-3.1-8B", "relative/path", "", " /models/x "]
+
+
+@pytest.mark.parametrize("served", PATHS)
+def test_the_readable_id_of_a_path_is_one_rule(installed_minimal, served):
+    """pgmodelnames.readable_model_id() (the view and the guard) = served_models.readable_id() (backfill)."""
+    sql = installed_minimal.value("SELECT pgmodelnames.readable_model_id(%s)", (served,))
+    assert served_models.readable_id(served) == sql
+
+
+def test_readable_ids_as_names(installed_minimal):
+    db = installed_minimal
+    db.execute("""INSERT INTO public.llm_models (id, name, provider, model_id) VALUES
+                  ('aaaaaaaa-0000-4000-8000-000000000001', NULL, 'vllm', '/models/qwen2.5-7b-instruct'),
+                  ('aaaaaaaa-0000-4000-8000-000000000002', NULL, 'vllm',
+                   '/hub/models--meta-llama--Llama-3.2-3B-Instruct/snapshots/0cb88a4f764b7a12671c53f0838cd831a0843b95')""")
+    assert db.query("SELECT display_name, model_id FROM public.model_display_names ORDER BY id") == [
+        ("qwen2.5-7b-instruct", "/models/qwen2.5-7b-instruct"),
+        ("meta-llama/Llama-3.2-3B-Instruct",
+         "/hub/models--meta-llama--Llama-3.2-3B-Instruct/snapshots/0cb88a4f764b7a12671c53f0838cd831a0843b95")]
+
+
+@pytest.mark.parametrize("how", ["trigger", "history pass"])
+def test_unknown_models_sharing_their_first_digits_get_distinct_names(make_db, how):
+    db = make_db("supabase", installed=how == "trigger")
+    models = ["fdab6388-0000-4000-8000-000000001366", "FDAB6388-0000-4000-8000-000000001399",
+              "fdab6388-1111-4000-8000-000000000001"]
+    for model in models:
+        db.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'vllm')", (model,))
+    if how == "history pass":
+        assert db.cli("upgrade").code == 0
+    shown = db.query("SELECT display_name, is_placeholder FROM public.model_display_names ORDER BY id")
+    # The first by UUID keeps 8 digits; each later one carries one more group of its UUID.
+    assert shown == [("Unknown vllm model fdab6388", True), ("Unknown vllm model fdab6388-0000", True),
+                     ("Unknown vllm model fdab6388-1111", True)]
+    # The doctor counts every one of them as a placeholder, whatever its width.
+    report = json.loads(db.cli("doctor", "--json").out)
+    assert [(m["state"], m["models"]) for m in report["models"]] == [("placeholder", 3)]

@@ -44,7 +44,7 @@ def test_primary(card, expected):
     pytest.param(Card("bare", None, None), {"bare"}, id="no-root"),
 ])
 def test_aliases(card, expected):
-    assert served_models._aliases(card, SERVER) == expected
+    assert served_models.alias_set(card, SERVER) == expected
 
 
 @pytest.mark.parametrize("card, cards, expected", [
@@ -90,15 +90,15 @@ def test_listing_limits():
 
 
 def test_short_show_own():
-    assert served_models._short(None) == ""
-    assert served_models._short("a\tb\x00c") == "a bc"
-    assert served_models._short("s" * 61) == "s" * 59 + "…"
-    assert served_models._short("s" * 60) == "s" * 60
-    assert served_models._short("s" * 20, 10) == "s" * 9 + "…"
-    assert served_models._show(None) == "(none)"
-    assert served_models._show("") == ""
-    assert served_models._show("t" * 61) == "t" * 59 + "…"
-    assert [served_models._own(v) for v in (None, "", " \t", " a ")] == [None, None, None, "a"]
+    assert served_models.cut(None) == ""
+    assert served_models.cut("a\tb\x00c") == "a bc"
+    assert served_models.cut("s" * 61) == "s" * 59 + "…"
+    assert served_models.cut("s" * 60) == "s" * 60
+    assert served_models.cut("s" * 20, 10) == "s" * 9 + "…"
+    assert served_models.shown_or_none(None) == "(none)"
+    assert served_models.shown_or_none("") == ""
+    assert served_models.shown_or_none("t" * 61) == "t" * 59 + "…"
+    assert [served_models.non_blank(v) for v in (None, "", " \t", " a ")] == [None, None, None, "a"]
 
 
 def _row(base_url=None, recorded_endpoint=None) -> matching.Row:

@@ -460,3 +460,17 @@ def test_the_doctor_says_what_only_a_full_sweep_reaches(swept_db):
     assert swept_db.cli("sweep", "--full").code == 0 and has_model(swept_db, imported)
     report = json.loads(swept_db.cli("doctor", "--json").out)
     assert report["placeholder_mode"]["below_mark_model_ids"] == 0
+
+
+def test_the_index_method_without_an_index_says_why_it_reads_everything(make_db):
+    db = make_db("minimal", installed=True)
+    to_sweep(db)
+    with db.connect() as conn:
+        warnings = []
+        conn.add_notice_handler(lambda notice: warnings.append((notice.message_primary, notice.message_hint)))
+        assert conn.execute("SELECT pgmodelnames.set_sweep_method('index')").fetchone()[0] == "full"
+    assert warnings == [("pgmodelnames: messages has no valid btree index on model_id: the sweep reads all of "
+                         "messages until it has one", 'CREATE INDEX CONCURRENTLY ON "public".messages (model_id);')]
+    report = json.loads(db.cli("doctor", "--json").out)
+    note = next(n for n in report["notes"] if n["code"] == "sweep_reads_everything")
+    assert any("messages (model_id)" in step for step in note["next_steps"])

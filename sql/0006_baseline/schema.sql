@@ -202,25 +202,69 @@ RETURN coalesce(
     false);
 GRANT EXECUTE ON FUNCTION pgmodelnames.is_usable_name(text) TO PUBLIC;
 
--- "Unknown vllm model fdab6388": distinct per model (first 8 hex digits),
--- says which provider, never a bare UUID. Control characters and absurd
--- lengths in an app-supplied provider are kept out of the name.
-CREATE OR REPLACE FUNCTION pgmodelnames.placeholder_name(model_uuid uuid, provider text)
+-- "Unknown vllm model fdab6388": says which provider, never a bare UUID,
+-- and carries the UUID's first 8 hex digits; a placeholder whose 8 digits
+-- another model's name already has carries more of its UUID, one group at a
+-- time (width 13, 18, 23, 36: "Unknown vllm model fdab6388-1399"), so that
+-- distinct models always get distinct names (distinct_placeholder_name()).
+-- Control characters and absurd lengths in an app-supplied provider are
+-- kept out of the name.
+CREATE OR REPLACE FUNCTION pgmodelnames.placeholder_name(model_uuid uuid, provider text, width integer)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 RETURN 'Unknown '
     || coalesce(
         left(regexp_replace(pgmodelnames.normalized_provider(provider), '[[:cntrl:]]', '', 'g'), 40)
         || ' ', '')
-    || 'model ' || left(model_uuid::text, 8);
+    || 'model ' || left(model_uuid::text, width);
+GRANT EXECUTE ON FUNCTION pgmodelnames.placeholder_name(uuid, text, integer) TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION pgmodelnames.placeholder_name(model_uuid uuid, provider text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN pgmodelnames.placeholder_name(model_uuid, provider, 8);
 GRANT EXECUTE ON FUNCTION pgmodelnames.placeholder_name(uuid, text) TO PUBLIC;
 
+-- Is NAME one of this model's placeholder names (any width)?
+CREATE OR REPLACE FUNCTION pgmodelnames.is_placeholder_name(name text, model_uuid uuid, provider text)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN pgmodelnames.trimmed(name) IN (pgmodelnames.placeholder_name(model_uuid, provider, 8),
+                                      pgmodelnames.placeholder_name(model_uuid, provider, 13),
+                                      pgmodelnames.placeholder_name(model_uuid, provider, 18),
+                                      pgmodelnames.placeholder_name(model_uuid, provider, 23),
+                                      pgmodelnames.placeholder_name(model_uuid, provider, 36));
+GRANT EXECUTE ON FUNCTION pgmodelnames.is_placeholder_name(text, uuid, text) TO PUBLIC;
+
+-- A served id that is a path says little: vLLM started from a local folder
+-- serves the folder's path as the model's id. Shown as the folder's name
+-- (/models/qwen2.5-7b-instruct -> qwen2.5-7b-instruct), and a Hugging Face
+-- cache snapshot as its repository (.../models--meta-llama--Llama-3.2-3B-Instruct/
+-- snapshots/0cb88a4f... -> meta-llama/Llama-3.2-3B-Instruct). Only the name
+-- shown: model_id keeps the served id, which requests need. Any other id is
+-- itself. (served_models.readable_id() is the same rule for the names
+-- backfill writes; tests/test_naming_rules.py holds the two together.)
+CREATE OR REPLACE FUNCTION pgmodelnames.readable_model_id(value text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN CASE
+    WHEN value ~ '(^|/)models--[^/]+--[^/]+/snapshots/[^/]+/?$'
+        THEN (regexp_match(value, '(?:^|/)models--([^/]+?)--([^/]+)/snapshots/[^/]+/?$'))[1]
+             || '/' || (regexp_match(value, '(?:^|/)models--([^/]+?)--([^/]+)/snapshots/[^/]+/?$'))[2]
+    WHEN value ~ '^(/|\./|\.\./|~/)' AND rtrim(value, '/') ~ '[^/]$'
+        THEN substring(rtrim(value, '/') FROM '[^/]+$')
+    ELSE value
+END;
+GRANT EXECUTE ON FUNCTION pgmodelnames.readable_model_id(text) TO PUBLIC;
+
 -- The best name the package can give a row without a usable name of its own:
--- its model_id, then its served_model_name, then its placeholder name.
+-- its model_id, then its served_model_name (each as readable_model_id()
+-- shows it), then its placeholder name.
 CREATE OR REPLACE FUNCTION pgmodelnames.machine_name(model_uuid uuid, provider text, model_id text,
                                                      served_model_name text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 RETURN CASE
+    WHEN pgmodelnames.is_usable_name(pgmodelnames.readable_model_id(pgmodelnames.trimmed(model_id)))
+        THEN pgmodelnames.readable_model_id(pgmodelnames.trimmed(model_id))
     WHEN pgmodelnames.is_usable_name(model_id) THEN pgmodelnames.trimmed(model_id)
+    WHEN pgmodelnames.is_usable_name(pgmodelnames.readable_model_id(pgmodelnames.trimmed(served_model_name)))
+        THEN pgmodelnames.readable_model_id(pgmodelnames.trimmed(served_model_name))
     WHEN pgmodelnames.is_usable_name(served_model_name) THEN pgmodelnames.trimmed(served_model_name)
     ELSE pgmodelnames.placeholder_name(model_uuid, provider)
 END;
@@ -233,7 +277,7 @@ GRANT EXECUTE ON FUNCTION pgmodelnames.machine_name(uuid, text, text, text) TO P
 CREATE OR REPLACE FUNCTION pgmodelnames.is_replaceable_name(model_uuid uuid, name text, provider text)
 RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 RETURN NOT pgmodelnames.is_usable_name(name)
-    OR pgmodelnames.trimmed(name) = pgmodelnames.placeholder_name(model_uuid, provider)
+    OR pgmodelnames.is_placeholder_name(name, model_uuid, provider)
     OR EXISTS (SELECT FROM pgmodelnames.machine_names AS mn
                 WHERE mn.model_uuid = is_replaceable_name.model_uuid
                   AND mn.name = is_replaceable_name.name);
@@ -325,13 +369,20 @@ DECLARE
     better_name text;
 BEGIN
     IF pgmodelnames.is_usable_name(NEW.name)
-       AND pgmodelnames.trimmed(NEW.name) <> pgmodelnames.placeholder_name(NEW.id, NEW.provider) THEN
+       AND NOT pgmodelnames.is_placeholder_name(NEW.name, NEW.id, NEW.provider) THEN
         RETURN NEW;  -- a real name: never touched
     END IF;
     row_json := to_jsonb(NEW);
     better_name := pgmodelnames.machine_name(NEW.id, NEW.provider,
                                              row_json ->> 'model_id', row_json ->> 'served_model_name');
-    -- A placeholder name is replaced only by something better than itself.
+    IF pgmodelnames.is_placeholder_name(better_name, NEW.id, NEW.provider) THEN
+        -- A placeholder name is replaced only by something better than
+        -- itself, and one is made distinct from the names already there.
+        IF pgmodelnames.is_usable_name(NEW.name) THEN
+            RETURN NEW;
+        END IF;
+        better_name := pgmodelnames.distinct_placeholder_name(NEW.id, NEW.provider);
+    END IF;
     IF better_name IS NULL OR better_name = NEW.name THEN
         RETURN NEW;
     END IF;
@@ -382,8 +433,8 @@ DECLARE
 BEGIN
     SELECT l.name, l.provider INTO existing FROM @app_schema@.llm_models AS l WHERE l.id = NEW.id;
     IF NOT FOUND
-       OR pgmodelnames.trimmed(NEW.name) = pgmodelnames.placeholder_name(NEW.id, NEW.provider)
-       OR NOT (pgmodelnames.trimmed(existing.name) = pgmodelnames.placeholder_name(NEW.id, existing.provider)
+       OR pgmodelnames.is_placeholder_name(NEW.name, NEW.id, NEW.provider)
+       OR NOT (pgmodelnames.is_placeholder_name(existing.name, NEW.id, existing.provider)
                OR EXISTS (SELECT FROM pgmodelnames.machine_names AS mn
                            WHERE mn.model_uuid = NEW.id AND mn.source = 'placeholder' AND mn.name = existing.name))
     THEN
@@ -422,6 +473,61 @@ REVOKE ALL ON FUNCTION pgmodelnames.llm_models_adopt_placeholder() FROM PUBLIC;
 -- trigger (trigger mode) or the sweep (sweep mode), for the history by one
 -- set-based pass.
 
+-- The placeholder name of a model about to get its row: the narrowest width
+-- that no other model's name in llm_models already has. Reads llm_models
+-- by name (no index needed: the registry is small, and this runs only when a
+-- placeholder is made, never on the insert path of a known model).
+CREATE OR REPLACE FUNCTION pgmodelnames.distinct_placeholder_name(model_uuid uuid, provider text)
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+RETURN coalesce(
+    (SELECT candidate.name
+       FROM unnest(ARRAY[8, 13, 18, 23]) WITH ORDINALITY AS w(width, rank)
+      CROSS JOIN LATERAL (SELECT pgmodelnames.placeholder_name(model_uuid, provider, w.width) AS name) AS candidate
+      WHERE NOT EXISTS (SELECT FROM @app_schema@.llm_models AS l
+                         WHERE pgmodelnames.trimmed(l.name) = candidate.name AND l.id <> model_uuid)
+      ORDER BY w.rank
+      LIMIT 1),
+    pgmodelnames.placeholder_name(model_uuid, provider, 36));
+REVOKE ALL ON FUNCTION pgmodelnames.distinct_placeholder_name(uuid, text) FROM PUBLIC;
+
+-- Placeholders made in one statement do not see one another: two of them
+-- whose UUIDs share their first digits got the same name. Every placeholder
+-- but the first (by UUID) of each such name gets its next width, until all
+-- names differ. Returns how many it renamed.
+CREATE OR REPLACE FUNCTION pgmodelnames.widen_shared_placeholder_names()
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    renamed bigint := 0;
+    round   bigint;
+BEGIN
+    LOOP
+        WITH shared AS (
+            SELECT l.id, l.provider, l.name,
+                   row_number() OVER (PARTITION BY l.name ORDER BY l.id) AS place
+              FROM @app_schema@.llm_models AS l
+              JOIN pgmodelnames.machine_names AS mn
+                ON mn.model_uuid = l.id AND mn.source = 'placeholder' AND mn.name = l.name
+             WHERE l.name IN (SELECT o.name FROM @app_schema@.llm_models AS o GROUP BY o.name HAVING count(*) > 1)
+        ),
+        widened AS (
+            UPDATE @app_schema@.llm_models AS l
+               SET name = pgmodelnames.placeholder_name(l.id, l.provider,
+                              CASE length(s.name) - length(pgmodelnames.placeholder_name(l.id, l.provider, 0))
+                                   WHEN 8 THEN 13 WHEN 13 THEN 18 WHEN 18 THEN 23 ELSE 36 END)
+              FROM shared AS s
+             WHERE s.id = l.id AND s.place > 1
+            RETURNING l.id, l.name)
+        UPDATE pgmodelnames.machine_names AS mn SET name = w.name, recorded_at = now()
+          FROM widened AS w WHERE mn.model_uuid = w.id;
+        GET DIAGNOSTICS round = ROW_COUNT;
+        EXIT WHEN round = 0;
+        renamed := renamed + round;
+    END LOOP;
+    RETURN renamed;
+END
+$fn$;
+REVOKE ALL ON FUNCTION pgmodelnames.widen_shared_placeholder_names() FROM PUBLIC;
+
 -- The INSERT that creates placeholders from a source query with columns
 -- (id uuid, provider text, user_id text). Built from the catalog when called
 -- (only on the rare miss and once per history pass), so it fits whatever
@@ -438,7 +544,7 @@ RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $f
 DECLARE
     target  constant regclass := '@app_schema@.llm_models'::regclass;
     columns text := 'id, name, provider';
-    vals    text := 'src.id, pgmodelnames.placeholder_name(src.id, src.provider), src.provider';
+    vals    text := 'src.id, pgmodelnames.distinct_placeholder_name(src.id, src.provider), src.provider';
     col     record;
 BEGIN
     FOR col IN
@@ -497,6 +603,9 @@ BEGIN
     BEGIN
         EXECUTE pgmodelnames.placeholder_insert_sql(source_query);
         GET DIAGNOSTICS created = ROW_COUNT;
+        IF created > 1 THEN
+            PERFORM pgmodelnames.widen_shared_placeholder_names();
+        END IF;
         RETURN created;
     EXCEPTION
         WHEN query_canceled OR lock_not_available OR serialization_failure OR deadlock_detected THEN
@@ -916,6 +1025,12 @@ BEGIN
             MESSAGE = format('unknown sweep method %L: use auto, index or full', left(preference, 40));
     END IF;
     UPDATE pgmodelnames.sweep_state SET prefer = wanted;
+    IF wanted = 'index' AND (pgmodelnames.sweep_method()).method <> 'index' THEN
+        RAISE WARNING USING
+            MESSAGE = 'pgmodelnames: messages has no valid btree index on model_id: the sweep reads all of messages '
+                      'until it has one',
+            HINT = format('CREATE INDEX CONCURRENTLY ON %s.messages (model_id);', '@app_schema@');
+    END IF;
     RETURN (pgmodelnames.sweep_method()).method;
 END
 $fn$;
@@ -1363,7 +1478,7 @@ BEGIN
     EXECUTE format($sql$
         INSERT INTO pgmodelnames.machine_names (model_uuid, name, source)
         SELECT l.id, l.name, 'placeholder' FROM %s AS l
-         WHERE pgmodelnames.trimmed(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)
+         WHERE pgmodelnames.is_placeholder_name(l.name, l.id, l.provider)
         ON CONFLICT (model_uuid) DO NOTHING
         $sql$, llm_models);
 
@@ -1426,7 +1541,7 @@ BEGIN
                l.provider,
                %1$s AS model_id,
                %2$s AS served_model_name,
-               shown.display_name = pgmodelnames.placeholder_name(l.id, l.provider) AS is_placeholder
+               pgmodelnames.is_placeholder_name(shown.display_name, l.id, l.provider) AS is_placeholder
           FROM @app_schema@.llm_models AS l
           -- LEFT JOIN LATERAL (always exactly one row) rather than a plain
           -- expression: the planner then computes display_name as a

@@ -27,7 +27,7 @@ SELECT l.id::text AS id,
        to_jsonb(l) ->> 'base_model' AS base_model,
        pgmodelnames.is_replaceable_name(l.id, l.name, l.provider) AS replaceable,
        (NOT pgmodelnames.is_usable_name(l.name)
-        OR pgmodelnames.trimmed(l.name) = pgmodelnames.placeholder_name(l.id, l.provider)) AS placeholder,
+        OR pgmodelnames.is_placeholder_name(l.name, l.id, l.provider)) AS placeholder,
        mn.endpoint AS recorded_endpoint,
        -- the name a typed name may not be (it would read as "no real name yet")
        pgmodelnames.placeholder_name(l.id, l.provider) AS placeholder_name

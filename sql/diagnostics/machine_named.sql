@@ -10,6 +10,13 @@ SELECT lower(btrim(l.provider)) AS provider,
   JOIN pgmodelnames.machine_names AS mn ON mn.model_uuid = l.id AND mn.name = l.name
  WHERE lower(btrim(l.provider)) IN (SELECT provider FROM pgmodelnames.covered_providers)
    AND pgmodelnames.is_usable_name(l.name)
-   AND btrim(l.name) <> pgmodelnames.placeholder_name(l.id, l.provider)
+   -- = NOT pgmodelnames.is_placeholder_name(l.name, l.id, l.provider), spelled
+   -- out: a database of pgmodelnames 0.1 has no such function
+   AND btrim(l.name) NOT IN (
+           SELECT 'Unknown '
+                  || coalesce(left(regexp_replace(nullif(lower(btrim(l.provider)), ''), '[[:cntrl:]]', '', 'g'), 40)
+                              || ' ', '')
+                  || 'model ' || left(l.id::text, w)
+             FROM unnest(ARRAY[8, 13, 18, 23, 36]) AS w)
  GROUP BY 1
  ORDER BY 1;

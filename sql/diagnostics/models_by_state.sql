@@ -31,10 +31,13 @@ models AS (
            -- = pgmodelnames.trimmed(l.name): white space, the vertical tab written
            -- \x0b (an E'' string has no \v escape)
            btrim(l.name, E' \t\r\n\x0b\f\u00a0\u200b\u3000\ufeff') AS name,
-           -- = pgmodelnames.placeholder_name(l.id, l.provider)
+           -- = pgmodelnames.placeholder_name(l.id, l.provider, 0): the name
+           -- without its digits (each placeholder carries 8, 13, 18, 23 or
+           -- 36 characters of its UUID, the fewest that keep it distinct)
            'Unknown '
              || coalesce(left(regexp_replace(nullif(lower(btrim(l.provider)), ''), '[[:cntrl:]]', '', 'g'), 40) || ' ', '')
-             || 'model ' || left(l.id::text, 8) AS placeholder_name
+             || 'model ' AS placeholder_prefix,
+           l.id::text AS uuid_text
       FROM @app_schema@.llm_models AS l
      WHERE lower(btrim(l.provider)) IN (SELECT provider FROM covered)
 ),
@@ -44,7 +47,9 @@ classified AS (
                 -- = pgmodelnames.looks_like_uuid(pgmodelnames.trimmed(name))
                 WHEN length(name) BETWEEN 32 AND 36
                      AND name ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN 'uuid_name'
-                WHEN name = placeholder_name THEN 'placeholder'
+                -- = pgmodelnames.is_placeholder_name(name, id, provider)
+                WHEN name IN (SELECT placeholder_prefix || left(uuid_text, w)
+                                FROM unnest(ARRAY[8, 13, 18, 23, 36]) AS w) THEN 'placeholder'
                 ELSE 'named'
            END AS state
       FROM models
