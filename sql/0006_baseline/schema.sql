@@ -490,20 +490,24 @@ RETURN coalesce(
     pgmodelnames.placeholder_name(model_uuid, provider, 36));
 REVOKE ALL ON FUNCTION pgmodelnames.distinct_placeholder_name(uuid, text) FROM PUBLIC;
 
--- Placeholders made in one statement do not see one another: two of them
--- whose UUIDs share their first digits got the same name. Every placeholder
--- but the first (by UUID) of each such name gets its next width, until all
--- names differ. Returns how many it renamed.
+-- Placeholders are made with 8 digits, and those that share them with a
+-- name already there get more: every placeholder but the first made (then
+-- the first by UUID) of each shared name gets its next width, until all
+-- names differ. Set-based, after each insert of placeholders: one pass over
+-- llm_models grouped by name, instead of a look-up per placeholder, which
+-- would keep a history pass of thousands of models (and the app's inserts
+-- waiting for it) busy for seconds. Returns how many it renamed.
 CREATE OR REPLACE FUNCTION pgmodelnames.widen_shared_placeholder_names()
 RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     renamed bigint := 0;
     round   bigint;
 BEGIN
+    PERFORM set_config('pgmodelnames.inserting_placeholders', 'on', true);  -- the guard has nothing to do
     LOOP
         WITH shared AS (
             SELECT l.id, l.provider, l.name,
-                   row_number() OVER (PARTITION BY l.name ORDER BY l.id) AS place
+                        row_number() OVER (PARTITION BY l.name ORDER BY mn.recorded_at, l.id) AS place
               FROM @app_schema@.llm_models AS l
               JOIN pgmodelnames.machine_names AS mn
                 ON mn.model_uuid = l.id AND mn.source = 'placeholder' AND mn.name = l.name
@@ -523,6 +527,7 @@ BEGIN
         EXIT WHEN round = 0;
         renamed := renamed + round;
     END LOOP;
+    PERFORM set_config('pgmodelnames.inserting_placeholders', 'off', true);
     RETURN renamed;
 END
 $fn$;
@@ -544,7 +549,7 @@ RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $f
 DECLARE
     target  constant regclass := '@app_schema@.llm_models'::regclass;
     columns text := 'id, name, provider';
-    vals    text := 'src.id, pgmodelnames.distinct_placeholder_name(src.id, src.provider), src.provider';
+    vals    text := 'src.id, pgmodelnames.placeholder_name(src.id, src.provider), src.provider';
     col     record;
 BEGIN
     FOR col IN
@@ -601,9 +606,11 @@ DECLARE
     src       record;
 BEGIN
     BEGIN
+        PERFORM set_config('pgmodelnames.inserting_placeholders', 'on', true);
         EXECUTE pgmodelnames.placeholder_insert_sql(source_query);
         GET DIAGNOSTICS created = ROW_COUNT;
-        IF created > 1 THEN
+        PERFORM set_config('pgmodelnames.inserting_placeholders', 'off', true);
+        IF created > 0 THEN
             PERFORM pgmodelnames.widen_shared_placeholder_names();
         END IF;
         RETURN created;
@@ -615,8 +622,10 @@ BEGIN
     END;
     FOR src IN EXECUTE format('SELECT s.id, s.provider, s.user_id FROM (%s) AS s', source_query) LOOP
         BEGIN
+            PERFORM set_config('pgmodelnames.inserting_placeholders', 'on', true);
             EXECUTE pgmodelnames.placeholder_insert_sql('SELECT $1 AS id, $2 AS provider, $3 AS user_id')
               USING src.id, src.provider, src.user_id;
+            PERFORM set_config('pgmodelnames.inserting_placeholders', 'off', true);
             created := created + 1;
         EXCEPTION
             WHEN query_canceled OR lock_not_available OR serialization_failure OR deadlock_detected THEN
@@ -627,6 +636,7 @@ BEGIN
                 first_bad := coalesce(first_bad, src.id);
         END;
     END LOOP;
+    PERFORM pgmodelnames.widen_shared_placeholder_names();
     UPDATE pgmodelnames.sweep_state
        SET placeholders_skipped = skipped, skip_reason = left(reason, 300), skipped_at = now();
     RAISE WARNING 'pgmodelnames: % placeholder(s) could not be created (first: model %): %; created the other %',
@@ -646,8 +656,11 @@ BEGIN
     -- speculative insert: at SERIALIZABLE that race leaves read/write
     -- dependencies in both directions and fails the app's commit.
     PERFORM pg_advisory_xact_lock(1885957486, hashtext(model_uuid::text));
+    PERFORM set_config('pgmodelnames.inserting_placeholders', 'on', true);
     EXECUTE pgmodelnames.placeholder_insert_sql('SELECT $1 AS id, $2 AS provider, $3 AS user_id')
       USING model_uuid, pgmodelnames.normalized_provider(provider), user_id;
+    PERFORM set_config('pgmodelnames.inserting_placeholders', 'off', true);
+    PERFORM pgmodelnames.widen_shared_placeholder_names();
 END
 $fn$;
 REVOKE ALL ON FUNCTION pgmodelnames.create_placeholder(uuid, text, text) FROM PUBLIC;
@@ -1448,10 +1461,20 @@ BEGIN
            && ARRAY['all', 'llm_models'] THEN
         RETURN;
     END IF;
+    -- Neither trigger has anything to do for pgmodelnames' own placeholder
+    -- rows (their names are placeholder names, they take nothing over), and
+    -- running them for thousands of rows at once is what would keep the
+    -- app's inserts of those models waiting for the history pass: the rows
+    -- pgmodelnames inserts say so in a transaction-local setting. An app
+    -- that set it itself would only lose the guard's and the registration's
+    -- help for its own statements.
     EXECUTE format('CREATE OR REPLACE TRIGGER pgmodelnames_name_guard BEFORE INSERT OR UPDATE ON %s '
-                              'FOR EACH ROW EXECUTE FUNCTION pgmodelnames.llm_models_name_guard()', llm_models);
+                   'FOR EACH ROW WHEN (current_setting(''pgmodelnames.inserting_placeholders'', true) '
+                   'IS DISTINCT FROM ''on'') EXECUTE FUNCTION pgmodelnames.llm_models_name_guard()', llm_models);
     EXECUTE format('CREATE OR REPLACE TRIGGER pgmodelnames_adopt_placeholder BEFORE INSERT ON %s '
-                              'FOR EACH ROW EXECUTE FUNCTION pgmodelnames.llm_models_adopt_placeholder()', llm_models);
+                   'FOR EACH ROW WHEN (current_setting(''pgmodelnames.inserting_placeholders'', true) '
+                   'IS DISTINCT FROM ''on'') EXECUTE FUNCTION pgmodelnames.llm_models_adopt_placeholder()',
+                   llm_models);
     EXECUTE format('COMMENT ON TRIGGER pgmodelnames_adopt_placeholder ON %s IS %L', llm_models,
         'pgmodelnames: an INSERT of a model that has a pgmodelnames placeholder row takes that row''s place.');
     EXECUTE format('COMMENT ON TRIGGER pgmodelnames_name_guard ON %s IS %L', llm_models,
