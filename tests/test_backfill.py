@@ -4,6 +4,7 @@ local HTTP servers serving recorded vLLM 0.32 answers."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import queue
 import shlex
@@ -75,7 +76,10 @@ def test_names_what_it_can_match_and_explains_the_rest(installed_db, vllm_server
                     (nameless,)) == [("server", server.url)]
     out = result.out
     assert f"ok  {server.url}  [llm_models.base_url]  1 model: tiny-llama" in out
-    assert "named 2 models" in out and "the server's only base model" in out and "model_id = root" in out
+    assert "named 1 model:" in out and "the server's only base model" in out
+    # by_root already read as its folder (the guard's readable model_id): only its empty column is filled.
+    assert "completed 1 model (the name was already right; empty columns filled)" in out
+    assert re.search(rf"{by_root}  tiny-llama +{re.escape(server.url)}  served_model_name", out), out
     assert f"{other}  'other-model': the server does not serve its model_id 'other-model'" in out
     assert f"{placeholder}  'Unknown vllm model {placeholder[:8]}': no endpoint known" in out
     assert db.value("SELECT display_name FROM model_display_names WHERE id = %s", (nameless,)) == "tiny-llama"

@@ -15,13 +15,14 @@ BEGIN
         RETURN;
     END IF;
     FOR wanted IN
-        SELECT c.name, c.type FROM (VALUES ('history_due_since', 'timestamptz'), ('placeholders_skipped', 'bigint'),
-                                           ('skip_reason', 'text'), ('skipped_at', 'timestamptz'),
-                                           ('paused_schedule', 'text'), ('paused_full_schedule', 'text'))
-                      AS c(name, type)
+        SELECT c.name, c.type FROM (VALUES (1, 'history_due_since', 'timestamptz'), (2, 'placeholders_skipped', 'bigint'),
+                                           (3, 'skip_reason', 'text'), (4, 'skipped_at', 'timestamptz'),
+                                           (5, 'paused_schedule', 'text'), (6, 'paused_full_schedule', 'text'))
+                      AS c(position, name, type)
          WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute
                             WHERE attrelid = to_regclass('pgmodelnames.sweep_state') AND attname = c.name
                               AND NOT attisdropped)
+         ORDER BY c.position  -- schema.sql's order: the drift check hashes the columns in order
     LOOP
         EXECUTE format('ALTER TABLE pgmodelnames.sweep_state ADD COLUMN %I %s', wanted.name, wanted.type);
     END LOOP;
