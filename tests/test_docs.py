@@ -1,7 +1,8 @@
 """The docs cannot drift from the program: the option list of
 docs/configuration.md is the parser's (scripts/docs_options.py), its exit
-codes are errors.EXIT_CODES, and the README's before/after tables are what
-`pgmodelnames demo` prints."""
+codes are errors.EXIT_CODES, every transcript in README.md and docs/ is what
+its commands print (scripts/docs_transcripts.py), and the README's
+before/after tables are what `pgmodelnames demo` prints (test_demo.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from pgmodelnames import errors
 from pgmodelnames.cli import build_parser
+from support import first_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_option_list_is_the_parsers():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "docs_options.py"), "--check"],
                             capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_transcripts_are_what_the_commands_print(server):
+    """The script runs every transcript's commands on a scratch database of this server, against
+    local servers replaying recorded vLLM answers, and compares with the docs after the few
+    replacements its docstring lists (ports, database, clock, the doctor's scan time)."""
+    if server.name != first_server():
+        pytest.skip("the transcripts are one story: run once, on the first server")
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "docs_transcripts.py"), "--check",
+                             "--server", server.url("postgres")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
 
 
