@@ -192,120 +192,151 @@ def _map_source(row: Row, served: str, endpoint: str | None, model: str,
 
 def make_plan(rows: list[Row], results: list[vllm.Result], options: Options,
               columns: dict[str, Column]) -> Plan:
-    plan = Plan()
-    by_id = {row.id: row for row in rows}
-    answered = [result for result in results if result.ok]
-    done: set[str] = set()  # rows a person chose for (mapped or typed): the rules leave them alone
-    # (endpoint url, served id) -> the rows that claim that served model
-    claims: dict[tuple[str, str], list[tuple[str | None, str | None]]] = {}
+    """What a pass does, in the order its rules rank: a person's choices
+    (--map, --assign), the matching rules per endpoint, the served models no
+    row claims, then the placeholders still waiting, with their candidates."""
+    planning = _Planning(rows, results, options, columns)
+    planning.chosen_models()
+    planning.typed_names()
+    planning.matched_by_rules()
+    planning.claims_without_endpoint()
+    planning.unclaimed_served_models()
+    planning.waiting_placeholders()
+    return planning.plan
 
-    def claim(result: vllm.Result, card: vllm.Card, model: str | None, name: str | None) -> None:
+
+@dataclass
+class _Planning:
+    rows: list[Row]
+    results: list[vllm.Result]
+    options: Options
+    columns: dict[str, Column]
+    plan: Plan = field(default_factory=Plan)
+    done: set[str] = field(default_factory=set)  # rows a person chose for: the rules leave them alone
+    # (endpoint url, served id) -> the rows (id, name) that claim that served model
+    claims: dict[tuple[str, str], list[tuple[str | None, str | None]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {row.id: row for row in self.rows}
+        self.answered = [result for result in self.results if result.ok]
+
+    def claim(self, result: vllm.Result, card: vllm.Card, model: str | None, name: str | None) -> None:
         for served in alias_set(card, result.cards):
-            claims.setdefault((result.endpoint.url, served), []).append((model, name))
+            self.claims.setdefault((result.endpoint.url, served), []).append((model, name))
 
-    # --map UUID=SERVED_ID and --assign picks: explicit, checked first, override the rules.
-    for model, served, endpoint in _mappings(options):
-        row = by_id.get(model)
-        if row is None:
-            raise UserError(f"--map {model}: no llm_models row has this id", errors.USAGE)
-        source = _map_source(row, served, endpoint, model, results)
-        card = next(card for card in source.cards if card.id == served)
-        claim(source, card, row.id, row.name)
-        done.add(model)
-        if not row.replaceable:
-            plan.left_alone.append(f"{model}: has the human name {shown_or_none(row.name)!r}; --map ignored "
-                                   "(pgmodelnames never replaces a human name; use rename)")
-            continue
-        _plan_change(plan, row, card, source, "--assign" if endpoint else "--map", columns)
-
-    # --assign typed names: human names, written as rename writes them.
-    for model, typed in options.names:
-        row = by_id.get(model)
-        if row is None:
-            raise UserError(f"--assign: no llm_models row has the id {model}", errors.USAGE)
-        done.add(model)
-        if not row.replaceable:
-            plan.left_alone.append(f"{model}: has the human name {shown_or_none(row.name)!r}; the typed name is ignored")
-            continue
-        try:
-            name = names.human_name(typed, row.placeholder_name)
-        except names.BadName as exc:
-            raise UserError(f"--assign {model}: {exc}", errors.USAGE) from None
-        plan.changes.append(Change(model=row.id, old_name=row.name, new_name=name, endpoint="", served_id="",
-                                   matched_by="typed name", human=True))
-
-    # Rows at each answering endpoint, by the matching rules.
-    for result in answered:
-        url, cards = result.endpoint.url, result.cards
-        for row in rows:
-            if row.endpoint_url != url:
+    def chosen_models(self) -> None:
+        """--map UUID=SERVED_ID and --assign picks: explicit, checked first, override the rules."""
+        for model, served, endpoint in _mappings(self.options):
+            row = self.by_id.get(model)
+            if row is None:
+                raise UserError(f"--map {model}: no llm_models row has this id", errors.USAGE)
+            source = _map_source(row, served, endpoint, model, self.results)
+            card = next(card for card in source.cards if card.id == served)
+            self.claim(source, card, row.id, row.name)
+            self.done.add(model)
+            if not row.replaceable:
+                self.plan.left_alone.append(
+                    f"{model}: has the human name {shown_or_none(row.name)!r}; --map ignored "
+                    "(pgmodelnames never replaces a human name; use rename)")
                 continue
-            card, how = match_row(row, cards)
-            if card is not None:  # any row at the endpoint claims its model, human-named or not
-                claim(result, card, row.id, row.name)
-            if row.id in done or not row.covered or not row.replaceable:
-                continue
-            if card is None:
-                plan.unmatched.append({"model": row.id, "name": row.name, "endpoint": url, "reason": how,
-                                       "next_steps": _unmatched_steps(row)})
-                continue
-            _plan_change(plan, row, card, result, how, columns)
+            _plan_change(self.plan, row, card, source, "--assign" if endpoint else "--map", self.columns)
 
-    # A row with no endpoint that names a served model (its served_model_name
-    # or model_id) already registers it: that model is claimed everywhere.
-    for row in rows:
-        if row.endpoint_url is None and (non_blank(row.served_model_name) or non_blank(row.model_id)):
-            for result in answered:
-                card, _ = match_row(row, result.cards)
-                if card is not None:
-                    claim(result, card, row.id, row.name)
-
-    # Served models no row claims: listed, or registered with --register-new.
-    listed: set[tuple[str, str]] = set()
-    for result in answered:
-        for card in result.cards:
-            key = (result.endpoint.url, card.id)
-            if key in claims or key in listed:
+    def typed_names(self) -> None:
+        """--assign typed names: human names, written as rename writes them."""
+        for model, typed in self.options.names:
+            row = self.by_id.get(model)
+            if row is None:
+                raise UserError(f"--assign: no llm_models row has the id {model}", errors.USAGE)
+            self.done.add(model)
+            if not row.replaceable:
+                self.plan.left_alone.append(
+                    f"{model}: has the human name {shown_or_none(row.name)!r}; the typed name is ignored")
                 continue
-            aliases = alias_set(card, result.cards)
-            listed |= {(result.endpoint.url, alias) for alias in aliases}  # one entry per model
-            entry = {"endpoint": result.endpoint.url, "served_id": card.id, "name": card_name(card, result.cards),
-                     "aliases": [alias for alias in alias_ids(card, result.cards) if alias != card.id]}
-            plan.not_registered.append(entry)
-            if options.register_new:
-                plan.changes.append(Change(
-                    model=None, old_name=None, new_name=entry["name"],
-                    endpoint=result.endpoint.url, served_id=card.id, matched_by="registered",
-                    filled=_fills(None, card, columns), registered=True,
-                    base_url=result.endpoint.raw or result.endpoint.url))
-                claim(result, card, None, entry["name"])  # the row this pass adds
+            try:
+                name = names.human_name(typed, row.placeholder_name)
+            except names.BadName as exc:
+                raise UserError(f"--assign {model}: {exc}", errors.USAGE) from None
+            self.plan.changes.append(Change(model=row.id, old_name=row.name, new_name=name, endpoint="",
+                                            served_id="", matched_by="typed name", human=True))
 
-    # Placeholders still waiting for a name, with what a person needs to decide.
-    named_now = {change.model: change.new_name for change in plan.changes if change.model}
-    for key, claimers in claims.items():  # a claiming row shows the name this pass gives it
-        claims[key] = [(model, named_now.get(model, name)) for model, name in claimers]
-    candidates = candidates_of(answered, claims)
-    commands = command_endpoints(results, {key.url: key for key in options.keys})
-    changed = {change.model for change in plan.changes}
-    status = {result.endpoint.url: result for result in results}
-    reasons = {entry["model"]: entry["reason"] for entry in plan.unmatched}
-    for row in rows:
-        if not row.placeholder or not row.covered or row.id in changed or row.id in done:
-            continue
-        url = row.endpoint_url
-        if not row.endpoint_raw:
-            kind, reason = "no_endpoint", "no endpoint known: its base_url is empty"
-        elif url is None:
-            kind, reason = "bad_url", f"its base_url {vllm.describe_url(row.base_url)!r} is not a usable http(s) URL"
-        elif url in status and not status[url].ok:
-            kind, reason = "endpoint_failed", f"its endpoint {url} failed: {status[url].error}"
-        elif row.id in reasons:
-            kind, reason = "not_matched", reasons[row.id]
-        else:
-            kind, reason = "not_queried", "its endpoint was not queried"
-        plan.unresolved.append(unresolved_entry(row, kind, reason, url, candidates))
-    suggest(plan.unresolved, [result.endpoint.url for result in results if not result.ok], commands)
-    return plan
+    def matched_by_rules(self) -> None:
+        """Rows at each answering endpoint, by the matching rules."""
+        for result in self.answered:
+            url, cards = result.endpoint.url, result.cards
+            for row in self.rows:
+                if row.endpoint_url != url:
+                    continue
+                card, how = match_row(row, cards)
+                if card is not None:  # any row at the endpoint claims its model, human-named or not
+                    self.claim(result, card, row.id, row.name)
+                if row.id in self.done or not row.covered or not row.replaceable:
+                    continue
+                if card is None:
+                    self.plan.unmatched.append({"model": row.id, "name": row.name, "endpoint": url, "reason": how,
+                                                "next_steps": _unmatched_steps(row)})
+                    continue
+                _plan_change(self.plan, row, card, result, how, self.columns)
+
+    def claims_without_endpoint(self) -> None:
+        """A row with no endpoint that names a served model (its
+        served_model_name or model_id) already registers it: that model is
+        claimed everywhere."""
+        for row in self.rows:
+            if row.endpoint_url is None and (non_blank(row.served_model_name) or non_blank(row.model_id)):
+                for result in self.answered:
+                    card, _ = match_row(row, result.cards)
+                    if card is not None:
+                        self.claim(result, card, row.id, row.name)
+
+    def unclaimed_served_models(self) -> None:
+        """Served models no row claims: listed, or registered with --register-new."""
+        listed: set[tuple[str, str]] = set()
+        for result in self.answered:
+            for card in result.cards:
+                key = (result.endpoint.url, card.id)
+                if key in self.claims or key in listed:
+                    continue
+                aliases = alias_set(card, result.cards)
+                listed |= {(result.endpoint.url, alias) for alias in aliases}  # one entry per model
+                entry = {"endpoint": result.endpoint.url, "served_id": card.id,
+                         "name": card_name(card, result.cards),
+                         "aliases": [alias for alias in alias_ids(card, result.cards) if alias != card.id]}
+                self.plan.not_registered.append(entry)
+                if self.options.register_new:
+                    self.plan.changes.append(Change(
+                        model=None, old_name=None, new_name=entry["name"],
+                        endpoint=result.endpoint.url, served_id=card.id, matched_by="registered",
+                        filled=_fills(None, card, self.columns), registered=True,
+                        base_url=result.endpoint.raw or result.endpoint.url))
+                    self.claim(result, card, None, entry["name"])  # the row this pass adds
+
+    def waiting_placeholders(self) -> None:
+        """Placeholders still waiting for a name, with what a person needs to decide."""
+        plan = self.plan
+        named_now = {change.model: change.new_name for change in plan.changes if change.model}
+        for key, claimers in self.claims.items():  # a claiming row shows the name this pass gives it
+            self.claims[key] = [(model, named_now.get(model, name)) for model, name in claimers]
+        candidates = candidates_of(self.answered, self.claims)
+        commands = command_endpoints(self.results, {key.url: key for key in self.options.keys})
+        changed = {change.model for change in plan.changes}
+        status = {result.endpoint.url: result for result in self.results}
+        reasons = {entry["model"]: entry["reason"] for entry in plan.unmatched}
+        for row in self.rows:
+            if not row.placeholder or not row.covered or row.id in changed or row.id in self.done:
+                continue
+            url = row.endpoint_url
+            if not row.endpoint_raw:
+                kind, reason = "no_endpoint", "no endpoint known: its base_url is empty"
+            elif url is None:
+                kind, reason = "bad_url", f"its base_url {vllm.describe_url(row.base_url)!r} is not a usable http(s) URL"
+            elif url in status and not status[url].ok:
+                kind, reason = "endpoint_failed", f"its endpoint {url} failed: {status[url].error}"
+            elif row.id in reasons:
+                kind, reason = "not_matched", reasons[row.id]
+            else:
+                kind, reason = "not_queried", "its endpoint was not queried"
+            plan.unresolved.append(unresolved_entry(row, kind, reason, url, candidates))
+        suggest(plan.unresolved, [result.endpoint.url for result in self.results if not result.ok], commands)
 
 
 def _plan_change(plan: Plan, row: Row, card: vllm.Card, result: vllm.Result, how: str,
