@@ -40,7 +40,7 @@ _INVISIBLE = ({0x00AD, 0x061C, 0x1680, 0x180E, 0x2028, 0x2029, 0x205F, 0xFEFF} |
               | set(range(0xE0000, 0xE0080)))  # the last: Unicode tag characters
 
 
-def _unsafe_for_a_terminal(code: int) -> bool:
+def unsafe_for_a_terminal(code: int) -> bool:
     """C0 and C1 controls (ESC and CSI start terminal escape sequences, CR
     overwrites a line), DEL, bidi and other invisible characters, and tag
     characters: none reaches an operator's terminal unescaped."""
@@ -51,7 +51,7 @@ def _unsafe_for_a_terminal(code: int) -> bool:
 _TERMINAL_ESCAPES = {code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
                             else f"\\U{code:08x}")
                      for code in (*range(0x00, 0x20), *range(0x7F, 0xA0), *_INVISIBLE)
-                     if _unsafe_for_a_terminal(code)}
+                     if unsafe_for_a_terminal(code)}
 _JSON_ESCAPES = {code: "".join(f"\\u{unit:04x}" for unit in
                                (divmod(code - 0x10000, 0x400)[0] + 0xD800, divmod(code - 0x10000, 0x400)[1] + 0xDC00))
                  if code >= 0x10000 else f"\\u{code:04x}"
@@ -59,7 +59,7 @@ _JSON_ESCAPES = {code: "".join(f"\\u{unit:04x}" for unit in
 
 
 def terminal_safe(text: str) -> str:
-    """TEXT for a terminal: every character _unsafe_for_a_terminal() shown as
+    """TEXT for a terminal: every character unsafe_for_a_terminal() shown as
     its escape (\\x1b, \\u202e, \\U000e0041); newlines and tabs kept."""
     return text.translate(_TERMINAL_ESCAPES)
 

@@ -105,7 +105,7 @@ def readable_id(served_id: str) -> str:
     if snapshot:
         return f"{snapshot.group(1)}/{snapshot.group(2)}"
     folder = served_id.rstrip("/")
-    if _LOCAL_PATH.match(served_id) and folder and not folder.endswith("/"):
+    if _LOCAL_PATH.match(served_id) and folder:
         return folder.rsplit("/", 1)[-1]
     return served_id
 

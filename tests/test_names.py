@@ -159,3 +159,24 @@ def test_parse_model_uuid(text):
 def test_parse_model_uuid_refuses(text):
     with pytest.raises(ValueError):
         names.parse_model_uuid(text)
+
+
+# ----------------------------------------------------------------- what a terminal may show
+
+@pytest.mark.parametrize("code, unsafe", [
+    (0x00, True), (0x08, True), (0x09, False), (0x0A, False), (0x0B, True), (0x0D, True), (0x1B, True),
+    (0x1F, True), (0x20, False), (0x7E, False), (0x7F, True), (0x9B, True), (0x9F, True), (0xA0, False),
+    (0xE9, False), (0x200B, True), (0x202E, True), (0x2066, True), (0xD7FF, False), (0xD800, True),
+    (0xDFFF, True), (0xE000, False), (0xE0041, True), (0x1F680, False),
+])
+def test_unsafe_for_a_terminal(code, unsafe):
+    assert names.unsafe_for_a_terminal(code) is unsafe
+
+
+def test_terminal_safe_escapes_exactly_what_is_unsafe():
+    for code in [*range(0x00, 0xA1), 0x200B, 0x202E, 0x2066, 0x2069, 0xE0041, 0xE007F, 0x1F680, 0x6A21]:
+        ch = chr(code)
+        assert (names.terminal_safe(ch) != ch) is names.unsafe_for_a_terminal(code), hex(code)
+    assert names.terminal_safe("\x1b") == "\\x1b" and names.terminal_safe("\u202e") == "\\u202e"
+    assert names.terminal_safe("\U000e0041") == "\\U000e0041"
+    assert names.json_safe("\u202e\U000e0041") == "\\u202e\\udb40\\udc41"

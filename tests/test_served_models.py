@@ -163,3 +163,43 @@ def test_screen_an_answer_with_nothing_to_store_is_a_failure():
 def test_screen_leaves_a_failure_alone():
     failed = vllm.Result(ENDPOINT, error="HTTP 500 server error", seconds=0.1)
     assert served_models.screen(failed) == (failed, [])
+
+
+# ----------------------------------------------------------------- served paths
+
+@pytest.mark.parametrize("served, readable", [
+    ("/models/qwen2.5-7b-instruct", "qwen2.5-7b-instruct"),
+    ("/models/qwen2.5-7b-instruct/", "qwen2.5-7b-instruct"),
+    ("./models/tiny", "tiny"), ("../tiny", "tiny"), ("/models/TINYX//", "TINYX"), ("~/m/llama", "llama"),
+    ("/root/.cache/huggingface/hub/models--meta-llama--Llama-3.2-3B-Instruct/snapshots/0cb88a4f",
+     "meta-llama/Llama-3.2-3B-Instruct"),
+    ("models--Qwen--Qwen2.5-7B-Instruct/snapshots/abc/", "Qwen/Qwen2.5-7B-Instruct"),
+    ("x/models--a--b/snapshots/c", "a/b"),
+    ("/data/models--a--b--c/snapshots/1", "a/b--c"),  # the owner ends at the first "--"
+    # Not a path, or nothing after the last slash: as served.
+    ("/", "/"), ("//", "//"), ("tiny-llama", "tiny-llama"), ("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B"),
+    ("relative/path", "relative/path"), ("", ""), (" /models/x ", " /models/x "),
+    ("models--a--b/snapshots/c/d", "models--a--b/snapshots/c/d"), ("models--a--b/snapshot/c", "models--a--b/snapshot/c"),
+    ("a/models--o--r/snapshots//", "a/models--o--r/snapshots//"),
+])
+def test_readable_id(served, readable):
+    assert served_models.readable_id(served) == readable
+
+
+def test_card_name_of_a_path_reads_as_its_folder_unless_that_is_unusable():
+    assert served_models.card_name(Card("/models/tiny-llama", "/models/tiny-llama", None)) == "tiny-llama"
+    assert served_models.card_name(Card("/models/ ", None, None)) == "/models/"  # " " is no name: the id, cleaned
+    adapter = Card("my-adapter", "/adapters/a", "/models/tiny-llama")
+    assert served_models.card_name(adapter) == "my-adapter (LoRA on tiny-llama)"
+
+
+def test_an_adapter_sharing_its_bases_root_is_neither_its_alias_nor_its_primary():
+    """vLLM gives an adapter its own path as root, but a server may repeat the base's: the
+    adapter is still itself, never one of the base's served names."""
+    base, alias = Card("base", "/m/base", None), Card("base-alias", "/m/base", None)
+    adapter = Card("lora", "/m/base", "base")
+    cards = [adapter, base, alias]
+    assert served_models.primary(adapter, cards) is adapter
+    assert served_models.alias_ids(base, cards) == ["base", "base-alias"]
+    assert served_models.alias_ids(adapter, cards) == ["lora"]
+    assert served_models.primary(alias, cards) is base
