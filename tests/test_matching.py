@@ -324,21 +324,6 @@ def test_only_placeholders_are_listed_unresolved():
 
 # ----------------------------------------------------------------- what can be stored
 
-@pytest.mark.parametrize("value, problem", [
-    pytest.param("tiny-llama", None, id="plain"),
-    pytest.param("x" * served_models.MAX_ID_BYTES, None, id="at-the-byte-limit"),
-    pytest.param("nul\x00id", "its id contains a NUL character, which PostgreSQL text cannot hold", id="NUL"),
-    pytest.param("x" * (served_models.MAX_ID_BYTES + 1),
-                 "its id is 2001 characters (2001 bytes), too long to store in an indexed column "
-                 "(over 2000 bytes); it is not stored truncated", id="one-byte-too-long"),
-    pytest.param("é" * 1001, "its id is 1001 characters (2002 bytes), too long to store in an indexed column "
-                 "(over 2000 bytes); it is not stored truncated", id="bytes-not-characters"),
-    pytest.param("a\ud800b", "its id is not valid Unicode (lone surrogate)", id="lone-surrogate"),
-])
-def test_unstorable(value, problem):
-    assert served_models.unstorable(value) == problem
-
-
 def test_too_long_and_nul_ids_are_set_aside_not_truncated():
     long_id = "x" * 10_000
     served = cards("b1_served_name_v1_models", {"id": long_id}, {"id": "nul\x00id"}, {"id": "tiny-llama"})

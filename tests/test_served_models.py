@@ -134,6 +134,9 @@ def test_no_test_inherits_the_endpoint_cache():
     pytest.param("é" * 1001, "its id is 1001 characters (2002 bytes), too long to store in an indexed column "
                  "(over 2000 bytes); it is not stored truncated", id="bytes-not-characters"),
     pytest.param("a\ud800", "its id is not valid Unicode (lone surrogate)", id="lone-surrogate"),
+    pytest.param("tiny\x1b[2J", "its id contains control, invisible or text-direction characters, which "
+                 "pgmodelnames does not store (they could reach a terminal or make a dashboard show something "
+                 "else)", id="hidden"),
 ])
 def test_unstorable(value, problem):
     assert served_models.unstorable(value) == problem

@@ -423,8 +423,9 @@ REVOKE ALL ON FUNCTION pgmodelnames.llm_models_name_guard() FROM PUBLIC;
 -- (INSERT ... ON CONFLICT, as its statement spells it: a trigger cannot see
 -- the clause itself) goes on as without pgmodelnames and updates the row.
 --
--- pgmodelnames' own placeholder inserts (ON CONFLICT DO NOTHING) come
--- through here too: a row that is itself a placeholder takes nothing over.
+-- pgmodelnames' own placeholder inserts skip this trigger (its WHEN clause
+-- reads pgmodelnames.inserting_placeholders); a row a person inserts under
+-- a placeholder's name is itself a placeholder and takes nothing over.
 CREATE OR REPLACE FUNCTION pgmodelnames.llm_models_adopt_placeholder()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
