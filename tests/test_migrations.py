@@ -16,6 +16,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from catalog import app_rows, snapshot
+from pgmodelnames import sqlfiles
 from pgmodelnames.config import resource_dir
 from support import PASSWORD_ROLE, first_server, seed_problem, wait_for_lock_wait
 
@@ -379,3 +380,59 @@ def test_an_app_schema_with_an_unusual_name(make_db, tmp_path, schema):
 def test_a_schema_name_that_would_end_a_function_body_is_refused(app_db):
     result = app_db.cli("--schema", "x$fn$y", "upgrade", "--sql")
     assert result.code == 2 and "invalid app schema name" in result.err
+
+
+@pytest.mark.unit
+def test_the_printed_script_leaves_out_comment_lines_between_statements_only():
+    sql = "\n".join([
+        "-- a comment between statements",
+        "CREATE SCHEMA \"a$$b\";  -- a trailing comment stays",
+        "  -- an indented one",
+        "-- squawk-ignore ban-drop-table",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$",
+        "-- inside a body: stored by PostgreSQL",
+        "BEGIN RETURN 1; END $fn$;",
+        "SELECT 'it''s",
+        "-- inside a string",
+        "';",
+        "/* a block",
+        "-- inside it",
+        "*/ SELECT \"we\"\"ird",
+        "-- inside an identifier\";",
+        "DO $$ BEGIN",
+        "-- inside a DO block",
+        "END $$;",
+        "-- the last one",
+    ])
+    assert sqlfiles.without_comment_lines(sql) == "\n".join([
+        "CREATE SCHEMA \"a$$b\";  -- a trailing comment stays",
+        "-- squawk-ignore ban-drop-table",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$",
+        "-- inside a body: stored by PostgreSQL",
+        "BEGIN RETURN 1; END $fn$;",
+        "SELECT 'it''s",
+        "-- inside a string",
+        "';",
+        "/* a block",
+        "-- inside it",
+        "*/ SELECT \"we\"\"ird",
+        "-- inside an identifier\";",
+        "DO $$ BEGIN",
+        "-- inside a DO block",
+        "END $$;",
+        "",
+    ])
+
+
+def test_the_printed_script_fits_in_one_argument(make_db):
+    """psql -c "$(cat install.sql)" passes the script as one argument, which Linux limits to
+    128 KiB (MAX_ARG_STRLEN); every line of SQL is there, only comment lines between statements
+    are left out."""
+    db = make_db("supabase")
+    script = db.cli("upgrade", "--sql").out
+    assert len(script.encode()) < 128 * 1024 - 8 * 1024  # room to grow, checked here first
+    folder, = resource_dir("sql").glob(f"{HEAD}_*")
+    full = sqlfiles.render(f"{folder.name}/schema.sql", "public")
+    statements = [line for line in full.splitlines() if line.strip() and not line.lstrip().startswith("--")]
+    printed = set(script.splitlines())
+    assert [line for line in statements if line not in printed] == []
