@@ -384,44 +384,28 @@ def test_a_schema_name_that_would_end_a_function_body_is_refused(app_db):
 
 @pytest.mark.unit
 def test_the_printed_script_leaves_out_comment_lines_between_statements_only():
-    sql = "\n".join([
-        "-- a comment between statements",
-        "CREATE SCHEMA \"a$$b\";  -- a trailing comment stays",
-        "  -- an indented one",
-        "-- squawk-ignore ban-drop-table",
-        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$",
-        "-- inside a body: stored by PostgreSQL",
-        "BEGIN RETURN 1; END $fn$;",
-        "SELECT 'it''s",
-        "-- inside a string",
-        "';",
-        "/* a block",
-        "-- inside it",
-        "*/ SELECT \"we\"\"ird",
-        "-- inside an identifier\";",
-        "DO $$ BEGIN",
-        "-- inside a DO block",
-        "END $$;",
-        "-- the last one",
-    ])
-    assert sqlfiles.without_comment_lines(sql) == "\n".join([
-        "CREATE SCHEMA \"a$$b\";  -- a trailing comment stays",
-        "-- squawk-ignore ban-drop-table",
-        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$",
-        "-- inside a body: stored by PostgreSQL",
-        "BEGIN RETURN 1; END $fn$;",
-        "SELECT 'it''s",
-        "-- inside a string",
-        "';",
-        "/* a block",
-        "-- inside it",
-        "*/ SELECT \"we\"\"ird",
-        "-- inside an identifier\";",
-        "DO $$ BEGIN",
-        "-- inside a DO block",
-        "END $$;",
-        "",
-    ])
+    lines = [  # (line, kept)
+        ("-- a comment between statements", False),
+        ('CREATE SCHEMA "a$$b";  -- a trailing comment stays', True),
+        ("  -- an indented one", False),
+        ("-- squawk-ignore ban-drop-table", True),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$", True),
+        ("-- inside a body: stored by PostgreSQL", True),
+        ("BEGIN RETURN 1; END $fn$;", True),
+        ("SELECT 'it''s", True),
+        ("-- inside a string", True),
+        ("';", True),
+        ("/* a block", True),
+        ("-- inside it", True),
+        ('*/ SELECT "we""ird', True),
+        ('-- inside an identifier";', True),
+        ("DO $$ BEGIN", True),
+        ("-- inside a DO block", True),
+        ("END $$;", True),
+        ("-- the last one", False),
+    ]
+    printed = sqlfiles.without_comment_lines("\n".join(line for line, _ in lines) + "\n")
+    assert printed == "".join(line + "\n" for line, kept in lines if kept)
 
 
 def test_the_printed_script_fits_in_one_argument(make_db):
