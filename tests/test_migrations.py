@@ -12,6 +12,8 @@ import uuid
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
@@ -406,6 +408,21 @@ def test_the_printed_script_leaves_out_comment_lines_between_statements_only():
     ]
     printed = sqlfiles.without_comment_lines("\n".join(line for line, _ in lines) + "\n")
     assert printed == "".join(line + "\n" for line, kept in lines if kept)
+
+
+@pytest.mark.unit
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["-- note", "  -- indented", "SELECT 1;", "'", '"', "$$", "$fn$", "/*", "*/",
+                                 "x", "''", "--", "-- squawk-ignore y", "E'\\''", ""]), max_size=30)
+       .map("\n".join))
+def test_the_comment_line_filter_only_ever_drops_comment_lines(sql):
+    printed = sqlfiles.without_comment_lines(sql)
+    kept = printed.splitlines()
+    assert [line for line in sql.splitlines() if not line.lstrip().startswith("--")] == \
+        [line for line in kept if not line.lstrip().startswith("--")]
+    if not any(opening in sql for opening in ("'", '"', "$", "/*")):  # nothing quoted: every comment line goes
+        assert kept == [line for line in sql.splitlines()
+                        if not line.lstrip().startswith("--") or "squawk-ignore" in line]
 
 
 def test_the_printed_script_fits_in_one_argument(make_db):
