@@ -131,17 +131,31 @@ def test_text_uuid_in_upper_case_gets_a_placeholder(make_db, mode):
     assert placeholder(db, "fdab6388-0000-4000-8000-000000000001")[0] == "Unknown vllm model fdab6388"
 
 
+# Ids at the edge of the UUID shape: one character of a canonical UUID replaced (a hyphen where a
+# digit was, a letter past f, a space), or its hyphens dropped.
+NEAR_UUIDS = st.builds(lambda u, at, c: (str(u)[:at] + c + str(u)[at + 1:]), st.uuids(), st.integers(0, 35),
+                       st.sampled_from(["-", "g", "Z", " ", "0", "é"]))
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(model_id=st.one_of(st.none(), st.uuids().map(str),
+@given(model_id=st.one_of(st.none(), st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()),
+                          st.uuids().map(lambda u: u.hex), NEAR_UUIDS,
                           st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                                   max_size=60)),
        provider=st.one_of(st.none(), st.sampled_from(["vllm", "VLLM", " vllm", "openai", ""]),
                           st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                                   max_size=20)))
 def test_any_message_insert_succeeds(hypothesis_db, model_id, provider):
-    with hypothesis_db.transaction(force_rollback=True):
-        insert_message(hypothesis_db, model_id, provider=provider)
-        assert hypothesis_db.execute("SELECT count(*) FROM public.messages").fetchone()[0] == 1
+    """The statement trigger's own UUID-shape test (the canonical form written out) makes a
+    placeholder exactly where looks_like_uuid() says the id is one."""
+    conn = hypothesis_db
+    with conn.transaction(force_rollback=True):
+        insert_message(conn, model_id, provider=provider)
+        assert conn.execute("SELECT count(*) FROM public.messages").fetchone()[0] == 1
+        made = conn.execute("SELECT count(*) FROM public.llm_models").fetchone()[0]
+        expected = (model_id is not None and (provider or "").strip().lower() == "vllm"
+                    and conn.execute("SELECT pgmodelnames.looks_like_uuid(%s)", (model_id,)).fetchone()[0])
+        assert made == (1 if expected else 0)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ DROP FUNCTION IF EXISTS pgmodelnames.registry_foreign_key();
 DROP FUNCTION IF EXISTS pgmodelnames.messages_tables();
 DROP FUNCTION IF EXISTS pgmodelnames.messages_placeholders_uuid_statement();
 DROP FUNCTION IF EXISTS pgmodelnames.messages_placeholders_text_statement();
+DROP FUNCTION IF EXISTS pgmodelnames.statement_pass_sql(regclass);
 DROP FUNCTION IF EXISTS pgmodelnames.create_placeholders(uuid[], text[], text[]);
 -- (A database of pgmodelnames 0.1 is removed through here too: it may have
 -- no sweep_state.)

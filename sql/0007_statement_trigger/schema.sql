@@ -776,13 +776,61 @@ END
 $fn$;
 REVOKE ALL ON FUNCTION pgmodelnames.create_placeholders(uuid[], text[], text[]) FROM PUBLIC;
 
--- The statement trigger functions, one per type of messages.model_id. The
--- distinct (model, provider) pairs are gathered first (a MATERIALIZED CTE,
--- so that nothing per model is pushed down to every row): for a TEXT
--- column, only the distinct ids meet the UUID-shape test, and the cast is
--- behind it (a CASE: no id that is not a UUID can ever reach it). A message
--- names its user only where the statement has a new model (user_id, for a
--- registry that demands an owner: placeholder_insert_sql()).
+-- The pass over a statement's new rows that finds its new models: the
+-- query, for messages.model_id's type and for a registry that does or does
+-- not demand an owner (user_id NOT NULL without a default:
+-- placeholder_insert_sql()). It groups the rows by (model id, provider) in
+-- a MATERIALIZED CTE first, so that per row there is only the hash
+-- aggregate, and the provider's normalisation, the UUID-shape test and the
+-- cast of a TEXT id (behind the test, in a CASE: no id that is not a UUID
+-- can ever reach it) run once per distinct id. Run with EXECUTE, so that it
+-- is planned for the statement's real size: a plan PostgreSQL cached for a
+-- one-row statement (nested loops) would cost a bulk statement seconds.
+-- Returns (ids, providers, user ids), ordered by id; NULLs when nothing is new.
+CREATE OR REPLACE FUNCTION pgmodelnames.statement_pass_sql(messages_table regclass)
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT format($sql$
+        WITH named AS MATERIALIZED (
+            SELECT n.model_id AS key, n.provider FROM new_messages AS n WHERE n.model_id IS NOT NULL GROUP BY 1, 2),
+        wanted AS MATERIALIZED (
+            SELECT DISTINCT ON (g.id) g.id, g.key, g.provider
+              FROM (SELECT %1$s AS id, named.key, lower(btrim(named.provider)) AS provider FROM named) AS g
+             WHERE g.id IS NOT NULL
+               AND g.provider IN (SELECT c.provider FROM pgmodelnames.covered_providers AS c)
+               AND NOT EXISTS (SELECT FROM @app_schema@.llm_models AS l WHERE l.id = g.id)
+             ORDER BY g.id, g.provider, g.key)
+        SELECT array_agg(w.id ORDER BY w.id), array_agg(w.provider ORDER BY w.id), %2$s
+          FROM wanted AS w
+        $sql$,
+        CASE WHEN type.is_uuid THEN 'named.key'
+             ELSE 'CASE WHEN pgmodelnames.looks_like_uuid(named.key) THEN named.key::uuid END' END,
+        CASE WHEN owner.needed
+             THEN '(SELECT array_agg(o.user_id ORDER BY o.id)
+                      FROM (SELECT w.id, min(to_jsonb(n) ->> ''user_id'') AS user_id
+                              FROM wanted AS w LEFT JOIN new_messages AS n ON n.model_id = w.key
+                             GROUP BY w.id) AS o)'
+             ELSE 'NULL::text[]' END)
+      FROM (SELECT a.atttypid = 'uuid'::regtype AS is_uuid
+              FROM pg_catalog.pg_attribute AS a
+             WHERE a.attrelid = messages_table AND a.attname = 'model_id') AS type,
+           (SELECT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
+                             LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                            WHERE a.attrelid = '@app_schema@.llm_models'::regclass AND a.attname = 'user_id'
+                              AND a.attnotnull AND d.adbin IS NULL) AS needed) AS owner
+$fn$;
+REVOKE ALL ON FUNCTION pgmodelnames.statement_pass_sql(regclass) FROM PUBLIC;
+
+-- The statement trigger functions, one per type of messages.model_id. A
+-- statement of up to 64 rows (the app's own inserts) is first asked, with
+-- one cached plan, whether any row names an unknown model of a covered
+-- provider: for a known model that is all (a probe of the primary key per
+-- row). Otherwise, and for any bigger statement, statement_pass_sql() runs.
+-- All of it is one subtransaction per statement: a failure is a WARNING,
+-- never the app's error. For a TEXT id the question holds the UUID-shape
+-- test written out for the canonical 36-character form (the one apps
+-- store; uuid_shape_test()'s, and looks_like_uuid()'s rule), and calls
+-- looks_like_uuid() only for the other lengths it allows: a SQL function
+-- with a SET clause is planned again in every statement that calls it.
 CREATE OR REPLACE FUNCTION pgmodelnames.messages_placeholders_uuid_statement()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -791,26 +839,20 @@ DECLARE
     user_ids  text[];
 BEGIN
     BEGIN
-        WITH named AS MATERIALIZED (
-            SELECT n.model_id AS id, lower(btrim(n.provider)) AS provider
-              FROM new_messages AS n
+        PERFORM FROM new_messages OFFSET 64 LIMIT 1;
+        IF NOT FOUND THEN
+            PERFORM FROM new_messages AS n
              WHERE n.model_id IS NOT NULL
-               AND lower(btrim(n.provider)) IN (SELECT c.provider FROM pgmodelnames.covered_providers AS c)
-             GROUP BY 1, 2)
-        SELECT array_agg(u.id ORDER BY u.id), array_agg(u.provider ORDER BY u.id)
-          INTO ids, providers
-          FROM (SELECT DISTINCT ON (named.id) named.id, named.provider
-                  FROM named ORDER BY named.id, named.provider) AS u
-         WHERE NOT EXISTS (SELECT FROM @app_schema@.llm_models AS l WHERE l.id = u.id);
-        IF ids IS NULL THEN
-            RETURN NULL;
+               AND EXISTS (SELECT FROM pgmodelnames.covered_providers AS c WHERE c.provider = lower(btrim(n.provider)))
+               AND NOT EXISTS (SELECT FROM @app_schema@.llm_models AS l WHERE l.id = n.model_id);
+            IF NOT FOUND THEN
+                RETURN NULL;
+            END IF;
         END IF;
-        SELECT array_agg(owner.user_id ORDER BY owner.id) INTO user_ids
-          FROM (SELECT k.id, min(to_jsonb(n) ->> 'user_id') AS user_id
-                  FROM unnest(ids) AS k(id)
-                  LEFT JOIN new_messages AS n ON n.model_id = k.id
-                 GROUP BY k.id) AS owner;
-        PERFORM pgmodelnames.create_placeholders(ids, providers, user_ids);
+        EXECUTE pgmodelnames.statement_pass_sql(TG_RELID) INTO ids, providers, user_ids;
+        IF ids IS NOT NULL THEN
+            PERFORM pgmodelnames.create_placeholders(ids, providers, user_ids);
+        END IF;
     EXCEPTION WHEN OTHERS THEN
         RAISE WARNING 'pgmodelnames: no placeholders for % new model(s) (first: %): % (the messages were stored)',
             coalesce(cardinality(ids), 0), ids[1], SQLERRM;
@@ -824,36 +866,29 @@ CREATE OR REPLACE FUNCTION pgmodelnames.messages_placeholders_text_statement()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     ids       uuid[];
-    keys      text[];
     providers text[];
     user_ids  text[];
 BEGIN
     BEGIN
-        WITH named AS MATERIALIZED (
-            SELECT n.model_id AS key, lower(btrim(n.provider)) AS provider
-              FROM new_messages AS n
+        PERFORM FROM new_messages OFFSET 64 LIMIT 1;
+        IF NOT FOUND THEN
+            PERFORM FROM new_messages AS n
              WHERE n.model_id IS NOT NULL
-               AND lower(btrim(n.provider)) IN (SELECT c.provider FROM pgmodelnames.covered_providers AS c)
-             GROUP BY 1, 2),
-        parsed AS MATERIALIZED (
-            SELECT CASE WHEN pgmodelnames.looks_like_uuid(named.key) THEN named.key::uuid END AS id,
-                   named.key, named.provider
-              FROM named)
-        SELECT array_agg(u.id ORDER BY u.id), array_agg(u.key ORDER BY u.id), array_agg(u.provider ORDER BY u.id)
-          INTO ids, keys, providers
-          FROM (SELECT DISTINCT ON (parsed.id) parsed.id, parsed.key, parsed.provider
-                  FROM parsed WHERE parsed.id IS NOT NULL
-                 ORDER BY parsed.id, parsed.provider, parsed.key) AS u
-         WHERE NOT EXISTS (SELECT FROM @app_schema@.llm_models AS l WHERE l.id = u.id);
-        IF ids IS NULL THEN
-            RETURN NULL;
+               AND EXISTS (SELECT FROM pgmodelnames.covered_providers AS c WHERE c.provider = lower(btrim(n.provider)))
+               AND CASE WHEN octet_length(n.model_id) NOT BETWEEN 32 AND 36 THEN false
+                        WHEN n.model_id LIKE '________-____-____-____-____________'
+                            THEN octet_length(replace(n.model_id, '-', '')) = 32 AND n.model_id ~* '^[-0-9a-f]+$'
+                                 AND NOT EXISTS (SELECT FROM @app_schema@.llm_models AS l WHERE l.id = n.model_id::uuid)
+                        ELSE pgmodelnames.looks_like_uuid(n.model_id)
+                    END;
+            IF NOT FOUND THEN
+                RETURN NULL;
+            END IF;
         END IF;
-        SELECT array_agg(owner.user_id ORDER BY owner.id) INTO user_ids
-          FROM (SELECT k.id, min(to_jsonb(n) ->> 'user_id') AS user_id
-                  FROM unnest(ids, keys) AS k(id, key)
-                  LEFT JOIN new_messages AS n ON n.model_id = k.key
-                 GROUP BY k.id) AS owner;
-        PERFORM pgmodelnames.create_placeholders(ids, providers, user_ids);
+        EXECUTE pgmodelnames.statement_pass_sql(TG_RELID) INTO ids, providers, user_ids;
+        IF ids IS NOT NULL THEN
+            PERFORM pgmodelnames.create_placeholders(ids, providers, user_ids);
+        END IF;
     EXCEPTION WHEN OTHERS THEN
         RAISE WARNING 'pgmodelnames: no placeholders for % new model(s) (first: %): % (the messages were stored)',
             coalesce(cardinality(ids), 0), ids[1], SQLERRM;
