@@ -104,6 +104,22 @@ def _script() -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config)
 
 
+def _destination() -> str | None:
+    """The revision this command ends at ('base': none), for the revisions'
+    own steps (pgmodelnames.sqlfiles.migration_destination); None for a
+    relative step Alembic resolves itself."""
+    argument = context.get_revision_argument()
+    if argument in ("head", "heads"):
+        return _script().get_current_head()
+    if argument in ("base", None):
+        return "base" if argument == "base" or _command() == "downgrade" else _script().get_current_head()
+    try:
+        found = _script().get_revision(argument)
+    except CommandError:
+        return None
+    return found.revision if found is not None else None
+
+
 def _known_revisions() -> str:
     return ",".join([*LEGACY_REVISIONS, *(s.revision for s in _script().walk_revisions())])
 
@@ -126,10 +142,20 @@ class _OfflineOutput(io.TextIOBase):
 
     _INSERT = re.compile(rf"INSERT INTO {VERSION_SCHEMA}\.alembic_version \(version_num\) "
                          r"VALUES \('([0-9a-z_]+)'\)[^;]*;")
+    _UPDATE = re.compile(rf"UPDATE {VERSION_SCHEMA}\.alembic_version SET version_num='([0-9a-z_]+)' [^;]*;")
     _DELETE = re.compile(rf"DELETE FROM {VERSION_SCHEMA}\.alembic_version WHERE [^;]*;")
 
     def __init__(self, target) -> None:
         self.target = target
+        self.version: str | None = None
+
+    def version_statement(self) -> str:
+        """The new version replacing whatever was recorded, in one statement pair at the end."""
+        if self.version is None:
+            return ""
+        return (f"DELETE FROM {VERSION_SCHEMA}.alembic_version WHERE version_num <> '{self.version}';\n"
+                f"INSERT INTO {VERSION_SCHEMA}.alembic_version (version_num) VALUES ('{self.version}') "
+                "ON CONFLICT DO NOTHING;\n")
 
     def write(self, text: str) -> int:
         text = text.replace(f"CREATE TABLE {VERSION_SCHEMA}.alembic_version",
@@ -137,10 +163,14 @@ class _OfflineOutput(io.TextIOBase):
         # Alembic's own one-row version table, as Alembic defines it.
         text = text.replace("    version_num VARCHAR(32) NOT NULL",
                             "    -- squawk-ignore prefer-text-field\n    version_num VARCHAR(32) NOT NULL")
-        text = self._INSERT.sub(
-            lambda m: (f"DELETE FROM {VERSION_SCHEMA}.alembic_version WHERE version_num <> '{m.group(1)}';\n"
-                       f"INSERT INTO {VERSION_SCHEMA}.alembic_version (version_num) VALUES ('{m.group(1)}') "
-                       "ON CONFLICT DO NOTHING;"), text)
+        if _command() == "upgrade":
+            # Each step's version write goes; the last one is written once,
+            # at the end (version_statement()): every revision's plan then
+            # reads the revision the database really had.
+            for pattern in (self._INSERT, self._UPDATE):
+                for found in pattern.finditer(text):
+                    self.version = found.group(1)
+                text = pattern.sub("", text)
         if _command() == "downgrade" and context.get_revision_argument() in ("base", None):
             text = self._DELETE.sub(f"DELETE FROM {VERSION_SCHEMA}.alembic_version;", text)
         return self.target.write(text)
@@ -162,7 +192,9 @@ def run_migrations_offline() -> None:
         for statement in _preflight(schema):
             write(statement)
     write(f"CREATE SCHEMA IF NOT EXISTS {VERSION_SCHEMA};\n")
+    alembic_config.attributes["destination"] = _destination()
     context.run_migrations()
+    write(output.version_statement())
     write(render("offline_footer.sql" if _command() == "upgrade" else "offline_footer_remove.sql", schema))
 
 
@@ -247,6 +279,7 @@ def run_migrations_online() -> None:
                     raw.execute(f"INSERT INTO {VERSION_SCHEMA}.alembic_version VALUES (%s)",
                                 [_script().get_current_head()])
             _configure(connection=connection)
+            attributes["destination"] = _destination()
             at_head = before == _script().get_current_head()
             if command == "upgrade" and at_head and context.get_revision_argument() in ("head", "heads", before):
                 attributes["restored"] = _repair(raw, schema)

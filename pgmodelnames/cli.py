@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = add("upgrade", "apply the migrations (default: to head)")
     sub.add_argument("revision", nargs="?", default="head",
-                     help="the revision to reach: head (the default) or 0006")
+                     help="the revision to reach: head (the default), 0007 or 0006")
     migration_options(sub)
     sub.add_argument("--providers", metavar="LIST",
                      help="comma-separated providers that get placeholders (default vllm)")
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = add("downgrade", "roll back to a revision (base = remove everything but the schema); never deletes rows")
     sub.add_argument("revision", help="the revision to go back to: base (removes everything but the schema "
-                                      "and its version table) or 0006")
+                                      "and its version table), 0007 or 0006")
     migration_options(sub)
 
     add("current", "print the installed revision")

@@ -55,3 +55,12 @@ def run_in_migration(relative_path: str, **fragments: str) -> None:
         # The raw driver connection: no parameter parsing, so % and : in
         # PL/pgSQL bodies reach PostgreSQL untouched.
         op.get_bind().connection.driver_connection.execute(sql)
+
+
+def migration_destination() -> str | None:
+    """The revision the running Alembic command ends at ('base': none), as
+    migrations/env.py resolved it; None when it could not (a relative step)."""
+    from alembic import op
+
+    config = op.get_context().config
+    return config.attributes.get("destination") if config else None

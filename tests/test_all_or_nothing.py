@@ -80,7 +80,7 @@ def test_a_failed_apply_leaves_the_database_as_it_was(make_db, tmp_path, state, 
     again = apply("psql -v ON_ERROR_STOP=1 -f", db, script, tmp_path)
     assert again.returncode == 0, again.stderr
     assert db.cli("doctor").code in (0, 1)
-    assert db.value("SELECT version_num FROM pgmodelnames.alembic_version") == "0006"
+    assert db.value("SELECT version_num FROM pgmodelnames.alembic_version") == "0007"
     assert db.query("SELECT object FROM pgmodelnames.installed_objects") != []
 
 
@@ -104,7 +104,7 @@ def test_every_way_of_applying_is_all_or_nothing(make_db, tmp_path, way):
     allow(db)
     done = apply(way, db, script, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert db.value("SELECT version_num FROM pgmodelnames.alembic_version") == "0006"
+    assert db.value("SELECT version_num FROM pgmodelnames.alembic_version") == "0007"
     assert db.cli("doctor").code == 0
 
 

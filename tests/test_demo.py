@@ -38,7 +38,7 @@ def assert_story(out: str) -> None:
                  "Qwen/Qwen2.5-7B-Instruct", "GPT-4o mini"]:
         assert re.search(rf"^\s+{re.escape(name)} +\|", after, re.M), name
     assert "-> pgmodelnames upgrade" in out and "(exit code 1)" in out
-    assert "upgraded nothing -> 0006" in out
+    assert "upgraded nothing -> 0007" in out
     assert "'Unknown vllm model fdab6388' -> 'Llama 3.1 8B'" in out
 
 

@@ -44,7 +44,7 @@ def test_healthy_after_install(installed_db):
     code, report = doctor_json(installed_db)
     assert code == errors.OK
     assert report["healthy"] is True and report["problems"] == []
-    assert report["revision"] == report["head"] == "0006"
+    assert report["revision"] == report["head"] == "0007"
     assert report["objects"]["view"] == {"present": True, "security_invoker": True}
     assert report["objects"]["placeholder_trigger"] == {"present": True, "enabled": True}
     assert report["objects"]["guard_trigger"] == {"present": True, "enabled": True}
@@ -164,7 +164,7 @@ def test_a_revision_of_pgmodelnames_0_1_is_outdated(make_db, revision):
     code, report = doctor_json(db)
     assert code == errors.PROBLEMS_FOUND
     assert codes(report) == {"outdated"}
-    assert f"revision {revision} (pgmodelnames 0.1), the latest is 0006" in report["problems"][0]["message"]
+    assert f"revision {revision} (pgmodelnames 0.1), the latest is 0007" in report["problems"][0]["message"]
     assert report["problems"][0]["next_steps"][0].startswith("pgmodelnames upgrade")
     assert db.cli("upgrade").code == 0
     assert db.cli("doctor").code == errors.OK

@@ -170,7 +170,7 @@ def test_an_upgrade_that_finds_everything_as_installed_changes_nothing_and_locks
         started = time.monotonic()
         online = installed_db.cli("upgrade", "--lock-wait", "5")
         assert online.code == 0, online.err
-        assert online.out.strip() == "pgmodelnames: already at 0006, nothing to do"
+        assert online.out.strip() == "pgmodelnames: already at 0007, nothing to do"
         printed = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", installed_db.url,
                                   "-f", str(script)], capture_output=True, text=True, timeout=60)
         assert printed.returncode == 0, printed.stderr
@@ -183,8 +183,8 @@ def test_an_upgrade_that_finds_everything_as_installed_changes_nothing_and_locks
 
 
 def test_no_reader_sees_a_function_unpinned_or_the_revision_go_back(installed_minimal, tmp_path):
-    """While the printed script re-applies over an install of 0006, every reader sees every
-    pgmodelnames function with its pinned search_path and the revision at 0006."""
+    """While the printed script re-applies over an install of the head revision, every reader sees every
+    pgmodelnames function with its pinned search_path and the revision at head."""
     script = tmp_path / "again.sql"
     script.write_text(installed_minimal.cli("upgrade", "--sql").out)
     installed_minimal.execute("ALTER VIEW public.model_display_names RESET (security_invoker)")  # something to redo
@@ -212,4 +212,4 @@ def test_no_reader_sees_a_function_unpinned_or_the_revision_go_back(installed_mi
         stop.set()
         watcher.join()
     assert len(seen) > 10
-    assert {(tuple(versions), unpinned) for versions, unpinned in seen} == {(("0006",), 0)}
+    assert {(tuple(versions), unpinned) for versions, unpinned in seen} == {(("0007",), 0)}

@@ -19,7 +19,7 @@ from catalog import app_rows, snapshot
 from pgmodelnames.config import resource_dir
 from support import PASSWORD_ROLE, first_server, seed_problem, wait_for_lock_wait
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 def test_single_head():
@@ -32,7 +32,7 @@ def test_single_head():
 def test_upgrade_installs_schema_and_version_table(app_db):
     result = app_db.cli("upgrade")
     assert result.code == 0, result.err
-    assert "upgraded nothing -> 0006" in result.out
+    assert "upgraded nothing -> 0007" in result.out
     assert app_db.value("SELECT version_num FROM pgmodelnames.alembic_version") == HEAD
     assert app_db.cli("current").out.strip() == HEAD
     # A second run finds nothing to do.

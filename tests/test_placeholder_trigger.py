@@ -1,8 +1,10 @@
 """The placeholder guarantees: every covered-provider model UUID gets exactly
 one llm_models row, history included, and no message insert ever fails
-because of pgmodelnames. Held by the trigger on messages (trigger mode) and,
-where they apply, by the sweep (sweep mode, revision 0005: no trigger; the
-tests run the sweep before they look). Sweep-only behaviour: test_sweep.py."""
+because of pgmodelnames. Held in trigger mode by the trigger on messages in
+both its shapes (statement: one set-based pass per INSERT, the default
+without a FOREIGN KEY; row: one call per row, what a FOREIGN KEY needs) and,
+where they apply, by the sweep (sweep mode: no trigger; the tests run the
+sweep before they look). Sweep-only behaviour: test_sweep.py."""
 
 from __future__ import annotations
 
@@ -27,16 +29,21 @@ def insert_message(conn, model, provider="vllm", user=ALICE):
                  (user, model, provider))
 
 
-MODES = ["trigger", "sweep"]
+# Trigger mode in each shape, and sweep mode.
+SHAPES = ["statement", "row"]
+MODES = [*SHAPES, "sweep"]
 
 
 def use_mode(db, mode: str):
     """Put an installed database in MODE (sweep: with an index on messages(created_at), which the
-    sweep reads new rows through)."""
+    sweep reads new rows through; row: the row trigger, as a FOREIGN KEY would make it)."""
     if mode == "sweep":
         db.execute("CREATE INDEX IF NOT EXISTS messages_created_at ON public.messages (created_at)")
         result = db.cli("upgrade", "--placeholders", "sweep")
         assert result.code == 0, result.err
+    elif mode == "row":
+        assert db.value("SELECT pgmodelnames.set_trigger_shape('row')") == "row"
+    assert db.value("SELECT shape FROM pgmodelnames.trigger_shape()") == ("none" if mode == "sweep" else mode)
     db.mode = mode
     return db
 
@@ -168,7 +175,9 @@ def sweep_hypothesis_db(make_db):
         yield conn
 
 
-def test_update_of_model_id_creates_a_placeholder(installed_db):
+@pytest.mark.parametrize("shape", SHAPES)
+def test_update_of_model_id_creates_a_placeholder(installed_db, shape):
+    use_mode(installed_db, shape)
     model = uuid.uuid4()
     with installed_db.connect() as conn:
         insert_message(conn, None)
@@ -229,6 +238,11 @@ def test_foreign_key_is_satisfied(make_db):
     assert placeholder(db, model) is not None
 
 
+def _statement_triggers(db) -> list[str]:
+    return [r[0] for r in db.query("SELECT tgrelid::regclass::text FROM pg_trigger "
+                                    "WHERE tgname = 'zz_pgmodelnames_placeholder_insert' ORDER BY 1")]
+
+
 def test_partitioned_messages_in_another_schema(make_db):
     db = make_db("minimal")
     db.execute("""
@@ -244,8 +258,14 @@ def test_partitioned_messages_in_another_schema(make_db):
         VALUES ('01d00000-0000-4000-8000-000000000000', 'vllm', '2025-06-01');
     """)
     assert db.cli("--schema", "chat", "upgrade").code == 0
-    # Once the history has its placeholders, the app can add a foreign key.
+    assert db.value("SELECT shape FROM pgmodelnames.trigger_shape()") == "statement"
+    assert _statement_triggers(db) == ["chat.messages", "chat.messages_2025"]
+    # Once the history has its placeholders, the app can add a foreign key;
+    # the next upgrade makes the trigger a row trigger, which the key needs.
     db.execute("ALTER TABLE chat.messages ADD FOREIGN KEY (model_id) REFERENCES chat.llm_models (id)")
+    assert db.cli("upgrade").code == 0
+    assert db.value("SELECT shape FROM pgmodelnames.trigger_shape()") == "row"
+    assert _statement_triggers(db) == []
     assert db.value("SELECT name FROM chat.llm_models WHERE id = '01d00000-0000-4000-8000-000000000000'") == \
         "Unknown vllm model 01d00000"
     db.execute("CREATE TABLE chat.messages_2026 PARTITION OF chat.messages FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")
@@ -291,8 +311,9 @@ def test_insert_without_rights_on_llm_models(make_db, mode):
                             (model,)).fetchone()[0] == f"Unknown vllm model {str(model)[:8]}"
 
 
-def test_search_path_hijack_has_no_effect(make_db):
-    db = make_db("supabase", installed=True)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_search_path_hijack_has_no_effect(make_db, shape):
+    db = use_mode(make_db("supabase", installed=True), shape)
     db.execute("CREATE SCHEMA evil AUTHORIZATION authenticated")
     with db.connect() as conn:
         as_role(conn, "authenticated", ALICE)
@@ -334,8 +355,9 @@ def test_internal_functions_are_not_callable_by_app_roles(make_db):
             conn.execute("SELECT pgmodelnames.create_placeholder(gen_random_uuid(), 'vllm', NULL)")
 
 
-def test_a_failing_placeholder_never_fails_the_message(make_db):
-    db = make_db("supabase", installed=True)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_failing_placeholder_never_fails_the_message(make_db, shape):
+    db = use_mode(make_db("supabase", installed=True), shape)
     # The app adds a CHECK the placeholder cannot meet: the message still goes in.
     db.execute("ALTER TABLE public.llm_models ADD CONSTRAINT strict_url CHECK (base_url <> '')")
     model = uuid.uuid4()
@@ -345,7 +367,8 @@ def test_a_failing_placeholder_never_fails_the_message(make_db):
         insert_message(conn, str(model))
     assert db.value("SELECT count(*) FROM public.messages") == 1
     assert placeholder(db, model) is None
-    assert any("no placeholder for model" in n for n in notices)
+    warned = "no placeholder for model" if shape == "row" else "1 placeholder(s) could not be created"
+    assert [n for n in notices if "pgmodelnames" in n] == [next(n for n in notices if warned in n)]
 
 
 # --- history ---------------------------------------------------------------------------------------
@@ -353,6 +376,7 @@ def test_a_failing_placeholder_never_fails_the_message(make_db):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_history_gets_placeholders_once(app_db, mode):
+    placeholders = "sweep" if mode == "sweep" else "trigger"
     hot = uuid.uuid4()
     cold = uuid.uuid4()
     app_db.execute("""
@@ -365,13 +389,15 @@ def test_history_gets_placeholders_once(app_db, mode):
         app_db.execute("INSERT INTO public.messages (user_id, model_id, provider) VALUES (%s, 'gpt-4o-mini', 'vllm')",
                        (ALICE,))
     before = app_db.query("SELECT t::text FROM public.messages t ORDER BY 1")
-    app_db.upgrade("--placeholders", mode)
+    app_db.upgrade("--placeholders", placeholders)
+    use_mode(app_db, mode)
     assert app_db.value("SELECT count(*) FROM public.llm_models") == 2
     assert placeholder(app_db, hot)[1] == "vllm"
     assert app_db.value("SELECT pgmodelnames.create_missing_placeholders()") == 0
     assert app_db.value("SELECT created FROM pgmodelnames.sweep(full => true)") == 0
     app_db.cli("downgrade", "base")
-    app_db.upgrade("--placeholders", mode)
+    app_db.upgrade("--placeholders", placeholders)
+    use_mode(app_db, mode)
     assert app_db.value("SELECT count(*) FROM public.llm_models") == 2
     assert app_db.query("SELECT t::text FROM public.messages t ORDER BY 1") == before
 

@@ -55,7 +55,8 @@ def test_the_head_definition_alone_equals_upgrade_head_from_base(app_db, make_db
     the same objects, definitions, privileges, settings, comments and owners."""
     upgraded = make_db(app_db.kind)
     upgraded.upgrade()
-    definition = sqlfiles.render(f"{revisions.HEAD}_baseline/schema.sql", "public")
+    folder, = resource_dir("sql").glob(f"{revisions.HEAD}_*")
+    definition = sqlfiles.render(f"{folder.name}/schema.sql", "public")
     applied = _psql(app_db, "BEGIN;\nSET LOCAL search_path = pg_catalog, pg_temp;\n" + definition
                     + "\nSELECT pgmodelnames.record_objects();\nCOMMIT;\n")
     assert applied.returncode == 0, applied.stderr
@@ -160,7 +161,7 @@ def test_a_revision_of_0_1_is_not_a_target(installed_minimal):
     for command in ("upgrade", "downgrade"):
         result = installed_minimal.cli(command, "0003")
         assert result.code == 2, result.err
-        assert "unknown revision '0003': use head, base or one of 0006" in result.err
+        assert "unknown revision '0003': use head, base or one of 0006, 0007" in result.err
 
 
 def test_the_printed_script_refuses_a_newer_revision_and_changes_nothing(installed_supabase):

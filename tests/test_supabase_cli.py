@@ -31,7 +31,7 @@ def recorded(db) -> list[str]:
 
 
 def installed_like(db, reference) -> None:
-    assert db.value("SELECT version_num FROM pgmodelnames.alembic_version") == "0006"
+    assert db.value("SELECT version_num FROM pgmodelnames.alembic_version") == "0007"
     assert without_cli_history(snapshot(db)) == snapshot(reference)
     assert db.cli("doctor").code == 0
 
@@ -87,7 +87,7 @@ def test_after_a_public_only_restore(installed_db, make_db, tmp_path, version):
     new_migration(project, restored.cli("upgrade", "--sql").out)
     pushed = run_cli(version, "db push", restored.url, project)
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
-    assert restored.value("SELECT version_num FROM pgmodelnames.alembic_version") == "0006"
+    assert restored.value("SELECT version_num FROM pgmodelnames.alembic_version") == "0007"
     assert restored.cli("doctor").code == 0
     extra, values = ("", "") if restored.kind == "minimal" else (", base_url, model_id", ", '', ''")
     restored.execute(f"INSERT INTO public.llm_models (id, name, provider{extra}) "

@@ -10,7 +10,7 @@ plan, lock, legacy, schema, record (sql/install/); the history pass follows
 in a transaction of its own (env.py).
 """
 
-from pgmodelnames.sqlfiles import run_in_migration
+from pgmodelnames.sqlfiles import migration_destination, run_in_migration
 
 revision = "0006"
 down_revision = None
@@ -19,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if migration_destination() not in (revision, None):
+        return  # a later revision's install follows in this transaction, complete on its own
     run_in_migration("install/plan.sql", revision=revision)
     run_in_migration("install/lock.sql")
     run_in_migration("0006_baseline/legacy.sql")

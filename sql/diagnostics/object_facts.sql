@@ -84,7 +84,27 @@ SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text,
   FROM pg_catalog.pg_trigger AS t
  WHERE (t.tgrelid = to_regclass('@app_schema@.llm_models')
         AND t.tgname IN ('pgmodelnames_name_guard', 'pgmodelnames_adopt_placeholder'))
-    OR (t.tgrelid = to_regclass('@app_schema@.messages') AND t.tgname = 'zz_pgmodelnames_placeholder')
+    OR (t.tgrelid = to_regclass('@app_schema@.messages')
+        AND t.tgname IN ('zz_pgmodelnames_placeholder', 'zz_pgmodelnames_placeholder_insert'))
+UNION ALL
+-- What the shape of the trigger on messages depends on (revision 0007): a
+-- FOREIGN KEY from messages.model_id to llm_models (added or dropped, the
+-- shape must change), and, where the statement trigger is installed, the
+-- partitions of messages that lack it (one created since: its own inserts
+-- would get no placeholders). The next upgrade installs the right shape.
+SELECT 'placeholder trigger shape on ' || m.oid::regclass::text,
+       jsonb_build_object(
+           'foreign_key', (@include diagnostics/registry_foreign_key.sql@),
+           'partitions_without_trigger',
+               (SELECT string_agg(p.relid::regclass::text, ', ' ORDER BY p.relid::regclass::text)
+                  FROM pg_catalog.pg_partition_tree(m.oid) AS p
+                  JOIN pg_catalog.pg_class AS c ON c.oid = p.relid AND c.relkind IN ('r', 'p')
+                 WHERE EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
+                                WHERE t.tgrelid = m.oid AND t.tgname = 'zz_pgmodelnames_placeholder_insert')
+                   AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t
+                                    WHERE t.tgrelid = p.relid AND t.tgname = 'zz_pgmodelnames_placeholder_insert')))
+  FROM pg_catalog.pg_class AS m
+ WHERE m.oid = to_regclass('@app_schema@.messages')
 UNION ALL
 SELECT 'constraint ' || c.conname || ' on ' || c.conrelid::regclass::text,
        jsonb_build_object(

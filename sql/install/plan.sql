@@ -8,7 +8,9 @@
 --   llm_models  the name guard or the name constraint differ from what was
 --               installed;
 --   view        the view differs;
---   messages    the placeholder trigger differs (or is there in sweep mode).
+--   messages    the placeholder triggers differ (or are there in sweep mode),
+--               or their shape must change (a FOREIGN KEY added or dropped,
+--               a partition without the statement trigger).
 --   none        the app's tables are as installed: this install takes no
 --               lock on them (its functions are replaced all the same: that
 --               locks nothing the app uses).
@@ -31,7 +33,9 @@ BEGIN
                 WHEN changed.object LIKE 'trigger pgmodelnames_name_guard %'
                   OR changed.object LIKE 'trigger pgmodelnames_adopt_placeholder %'
                   OR changed.object LIKE 'constraint %' THEN 'llm_models'
-                WHEN changed.object LIKE 'trigger zz_pgmodelnames_placeholder %' THEN 'messages'
+                WHEN changed.object LIKE 'trigger zz_pgmodelnames_placeholder %'
+                  OR changed.object LIKE 'trigger zz_pgmodelnames_placeholder_insert %'
+                  OR changed.object LIKE 'placeholder trigger shape %' THEN 'messages'
                 WHEN changed.object LIKE 'view %' THEN 'view'
                 WHEN changed.object LIKE 'function %' THEN 'functions'
                 ELSE 'all' END::text;
