@@ -149,13 +149,13 @@ class _OfflineOutput(io.TextIOBase):
         self.target = target
         self.version: str | None = None
 
-    def version_statement(self) -> str:
-        """The new version replacing whatever was recorded, in one statement pair at the end."""
-        if self.version is None:
-            return ""
-        return (f"DELETE FROM {VERSION_SCHEMA}.alembic_version WHERE version_num <> '{self.version}';\n"
-                f"INSERT INTO {VERSION_SCHEMA}.alembic_version (version_num) VALUES ('{self.version}') "
-                "ON CONFLICT DO NOTHING;\n")
+    def write_version(self) -> None:
+        """The new version replacing whatever was recorded, in one statement pair at the end
+        (past write(), which would take it out again)."""
+        if self.version is not None:
+            self.target.write(f"DELETE FROM {VERSION_SCHEMA}.alembic_version WHERE version_num <> '{self.version}';\n"
+                              f"INSERT INTO {VERSION_SCHEMA}.alembic_version (version_num) VALUES ('{self.version}') "
+                              "ON CONFLICT DO NOTHING;\n")
 
     def write(self, text: str) -> int:
         text = text.replace(f"CREATE TABLE {VERSION_SCHEMA}.alembic_version",
@@ -165,7 +165,7 @@ class _OfflineOutput(io.TextIOBase):
                             "    -- squawk-ignore prefer-text-field\n    version_num VARCHAR(32) NOT NULL")
         if _command() == "upgrade":
             # Each step's version write goes; the last one is written once,
-            # at the end (version_statement()): every revision's plan then
+            # at the end (write_version()): every revision's plan then
             # reads the revision the database really had.
             for pattern in (self._INSERT, self._UPDATE):
                 for found in pattern.finditer(text):
@@ -194,7 +194,7 @@ def run_migrations_offline() -> None:
     write(f"CREATE SCHEMA IF NOT EXISTS {VERSION_SCHEMA};\n")
     alembic_config.attributes["destination"] = _destination()
     context.run_migrations()
-    write(output.version_statement())
+    output.write_version()
     write(render("offline_footer.sql" if _command() == "upgrade" else "offline_footer_remove.sql", schema))
 
 

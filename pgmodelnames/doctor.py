@@ -86,6 +86,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
                          "FROM pgmodelnames.sweep_state").fetchone()
             if at_head and db.has_function(conn, "history_pass_if_due()") else (None, None, None, None))
         has_modes = db.has_function(conn, "sweep_status()")
+        shape = _rows(conn, "trigger_shape", schema)[0] if at_head else None
         placeholders = _rows(conn, "placeholder_mode", schema)[0] if has_modes else None
         below_mark = _below_mark(conn, schema, placeholders)
         providers = list(state["covered_providers"]) if state else DEFAULT_PROVIDERS
@@ -122,7 +123,9 @@ def diagnose(settings: Settings) -> dict[str, Any]:
             "guard_trigger": {"present": objects["guard_trigger_exists"],
                               "enabled": bool(objects["guard_trigger_enabled"])},
             "placeholder_trigger": {"present": objects["placeholder_trigger_exists"],
-                                    "enabled": bool(objects["placeholder_trigger_enabled"])},
+                                    "enabled": bool(objects["placeholder_trigger_enabled"]),
+                                    "missing": objects["placeholder_trigger_missing"],
+                                    "disabled": list(objects["placeholder_triggers_disabled"] or [])},
             "name_constraint": {"present": objects["name_check_validated"] is not None,
                                 "validated": bool(objects["name_check_validated"]),
                                 "not_null": bool(objects["name_not_null"])},
@@ -135,6 +138,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
             for r in unknown
         ],
         "placeholder_mode": _placeholder_mode(placeholders, unknown, below_mark),
+        "trigger_shape": shape,
         "messages_scan": {"method": "loose index scan on messages.model_id" if indexed else "sequential scan",
                           "estimated_rows": tables["messages_estimate"], "seconds": round(elapsed, 3)},
         "placeholders": detail["unresolved"] if detail else [],
@@ -292,6 +296,10 @@ def _installation_problems(report: dict[str, Any]) -> list[dict]:
         problems.append(_problem(
             "outdated", f"pgmodelnames is at revision {revision} (pgmodelnames 0.1), the latest is {head}",
             "pgmodelnames upgrade   (one transaction: it applies in full or changes nothing)"))
+    elif revision in revisions.EARLIER:
+        problems.append(_problem(
+            "outdated", f"pgmodelnames is at revision {revision}, the latest is {head}",
+            "pgmodelnames upgrade   (one transaction: it applies in full or changes nothing)"))
     elif revision != head:
         problems.append(_problem(
             "newer", f"pgmodelnames is at revision {revision}, which this pgmodelnames does not know "
@@ -336,19 +344,36 @@ def _object_problems(report: dict[str, Any]) -> list[dict]:
 
 
 def _placeholder_trigger_problems(report: dict[str, Any]) -> list[dict]:
-    """Trigger mode at head: the trigger on messages, there and enabled."""
+    """Trigger mode at head: the trigger on messages, there, enabled, and of the shape the table
+    needs now."""
     schema = report["app_schema"]
     trigger = report["objects"]["placeholder_trigger"]
+    shape = report["trigger_shape"]
+    if shape and trigger["present"] and shape["installed"] != shape["wanted"]:
+        harm = ("a message naming a new model FAILS the key until then" if shape["wanted"] == "row"
+                else "every row pays a call where one pass per statement would do")
+        return [_problem(
+            "trigger_shape_changed", f"the placeholder trigger on {schema}.messages is a {shape['installed']} "
+                                     f"trigger, but it must now be a {shape['wanted']} trigger "
+                                     f"({shape['reason']}): {harm}",
+            "pgmodelnames upgrade   (installs the right shape in one transaction)")]
+    if shape and shape["partitions_without_trigger"]:
+        return [_problem(
+            "partitions_without_trigger", f"partitions of {schema}.messages created since the install lack the "
+                                          "statement trigger: rows inserted straight into them get no placeholder "
+                                          f"({listing(shape['partitions_without_trigger'], 3, 80)})",
+            "pgmodelnames upgrade   (puts the trigger on every partition)")]
     if not trigger["present"]:
         return [_problem(
-            "placeholder_trigger_missing", f"the trigger zz_pgmodelnames_placeholder on {schema}.messages is "
+            "placeholder_trigger_missing", f"the trigger {trigger['missing']} on {schema}.messages is "
                                            "missing: new vLLM models get no row and show as UUIDs",
             "pgmodelnames upgrade   (puts it back, then gives placeholders to the messages stored meanwhile)")]
     if not trigger["enabled"]:
         return [_problem(
-            "placeholder_trigger_disabled", f"the trigger zz_pgmodelnames_placeholder on {schema}.messages is "
-                                            "disabled: new vLLM models get no row and show as UUIDs",
-            f'psql: ALTER TABLE "{schema}".messages ENABLE TRIGGER zz_pgmodelnames_placeholder;',
+            "placeholder_trigger_disabled", f"the trigger {' and '.join(trigger['disabled'])} on {schema}.messages "
+                                            f"{'is' if len(trigger['disabled']) == 1 else 'are'} disabled: new vLLM "
+                                            "models get no row and show as UUIDs",
+            *(f'psql: ALTER TABLE "{schema}".messages ENABLE TRIGGER {name};' for name in trigger["disabled"]),
             f"pgmodelnames upgrade --providers {','.join(report['covered_providers'])}   "
             "(placeholders for messages stored meanwhile)")]
     return []
@@ -414,6 +439,9 @@ _EXPLAINED_BY = {
     "view ": ("view_missing", "view_not_security_invoker"),
     "trigger pgmodelnames_name_guard ": ("guard_missing", "guard_disabled"),
     "trigger zz_pgmodelnames_placeholder ": ("placeholder_trigger_missing", "placeholder_trigger_disabled"),
+    "trigger zz_pgmodelnames_placeholder_insert ": ("placeholder_trigger_missing", "placeholder_trigger_disabled",
+                                                   "trigger_shape_changed"),
+    "placeholder trigger shape ": ("trigger_shape_changed", "partitions_without_trigger"),
     "constraint ": ("name_constraint_missing",),
 }
 

@@ -160,6 +160,7 @@ def doctor_text(report: dict[str, Any]) -> str:
         "  placeholder trigger       " + ("none (sweep mode)" if report["placeholder_mode"]["mode"] == "sweep" else
                                         present(o["placeholder_trigger"], _yes(o["placeholder_trigger"]["enabled"],
                                                                                "enabled", "DISABLED"))),
+        *_trigger_shape_lines(report),
         "  llm_models.name NOT NULL  " + _yes(o["name_constraint"]["not_null"] and o["name_constraint"]["validated"],
                                           "yes", "no"),
         "  covered providers         " + ", ".join(report["covered_providers"]),
@@ -205,6 +206,15 @@ def doctor_text(report: dict[str, Any]) -> str:
     else:
         lines.append(f"{len(report['problems'])} problem(s) found.")
     return "\n".join(lines)
+
+
+def _trigger_shape_lines(report: dict[str, Any]) -> list[str]:
+    shape = report.get("trigger_shape")
+    if not shape or shape["installed"] == "none":
+        return []
+    return [f"  trigger shape             {shape['installed']}"
+            + (f" ({shape['reason']})" if shape["installed"] == shape["wanted"] else
+               f" (must now be {shape['wanted']}: {shape['reason']})")]
 
 
 def _placeholder_mode_lines(p: dict[str, Any]) -> list[str]:

@@ -10,9 +10,19 @@ DECLARE
     llm_models constant regclass := to_regclass('@app_schema@.llm_models');
     messages   constant regclass := to_regclass('@app_schema@.messages');
     note       text;
+    target     regclass;
 BEGIN
     IF messages IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS zz_pgmodelnames_placeholder ON %s', messages);
+        -- The statement triggers (revision 0007), on messages and its partitions.
+        FOR target IN
+            SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger AS t
+             WHERE t.tgname = 'zz_pgmodelnames_placeholder_insert'
+               AND (t.tgrelid = messages
+                    OR t.tgrelid IN (SELECT p.relid FROM pg_catalog.pg_partition_tree(messages) AS p))
+        LOOP
+            EXECUTE format('DROP TRIGGER zz_pgmodelnames_placeholder_insert ON %s', target);
+        END LOOP;
     END IF;
     -- pg_cron jobs of sweep mode (revision 0005), found by name.
     IF to_regclass('cron.job') IS NOT NULL AND to_regprocedure('cron.unschedule(bigint)') IS NOT NULL THEN

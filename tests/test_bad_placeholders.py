@@ -58,12 +58,14 @@ def test_a_required_user_id_and_a_message_without_one(make_db):
     assert db.value("SELECT user_id::text FROM public.llm_models WHERE id = %s", (with_user,)) == ALICE
     assert covered_orphans(db) == 1
     assert "null value in column \"user_id\"" in db.value("SELECT skip_reason FROM pgmodelnames.sweep_state")
-    # At insert time the message is stored all the same (the trigger warns).
+    # At insert time the message is stored all the same (the statement trigger warns).
     with db.connect() as conn:
         warnings = []
         conn.add_notice_handler(lambda notice: warnings.append(notice.message_primary))
         conn.execute("INSERT INTO public.messages (model_id, provider) VALUES (%s, 'vllm')", (uuid.uuid4(),))
-    assert any("pgmodelnames: no placeholder for model" in w for w in warnings)
+    assert any("pgmodelnames: 1 placeholder(s) could not be created" in w and "null value in column" in w
+               for w in warnings)
+    assert db.value("SELECT count(*) FROM public.messages WHERE user_id IS NULL") == 2
 
 
 def test_a_short_statement_timeout_of_the_database(make_db):

@@ -46,7 +46,8 @@ def test_healthy_after_install(installed_db):
     assert report["healthy"] is True and report["problems"] == []
     assert report["revision"] == report["head"] == "0007"
     assert report["objects"]["view"] == {"present": True, "security_invoker": True}
-    assert report["objects"]["placeholder_trigger"] == {"present": True, "enabled": True}
+    assert report["objects"]["placeholder_trigger"] == {"present": True, "enabled": True, "missing": None,
+                                                         "disabled": []}
     assert report["objects"]["guard_trigger"] == {"present": True, "enabled": True}
 
 
@@ -106,19 +107,24 @@ def test_problems_before_and_after_upgrade(app_db):
     assert {(m["provider"], m["state"]): m["models"] for m in report["models"]} == {("vllm", "named_by_human"): 3}
 
 
-def test_disabled_placeholder_trigger(installed_db):
-    installed_db.execute("ALTER TABLE messages DISABLE TRIGGER zz_pgmodelnames_placeholder")
+@pytest.mark.parametrize("shape", ["statement", "row"])
+def test_disabled_placeholder_trigger(installed_db, shape):
+    # The trigger that handles INSERT in each shape.
+    trigger = "zz_pgmodelnames_placeholder_insert" if shape == "statement" else "zz_pgmodelnames_placeholder"
+    assert installed_db.value("SELECT pgmodelnames.set_trigger_shape(%s)", (shape,)) == shape
+    installed_db.execute(f"ALTER TABLE messages DISABLE TRIGGER {trigger}")
     add_messages(installed_db, ORPHAN, "vllm", 2)
     result = installed_db.cli("doctor")
     assert result.code == errors.PROBLEMS_FOUND
     assert "placeholder trigger       DISABLED" in result.out
     code, report = doctor_json(installed_db)
     assert codes(report) == {"placeholder_trigger_disabled", "orphans"}
+    assert report["objects"]["placeholder_trigger"]["disabled"] == [trigger]
     steps = [s for p in report["problems"] for s in p["next_steps"]]
-    assert 'psql: ALTER TABLE "public".messages ENABLE TRIGGER zz_pgmodelnames_placeholder;' in steps
+    assert f'psql: ALTER TABLE "public".messages ENABLE TRIGGER {trigger};' in steps
 
     # Following the advice fixes it.
-    installed_db.execute("ALTER TABLE messages ENABLE TRIGGER zz_pgmodelnames_placeholder")
+    installed_db.execute(f"ALTER TABLE messages ENABLE TRIGGER {trigger}")
     assert installed_db.cli("upgrade", "--providers", "vllm").code == 0
     code, report = doctor_json(installed_db)
     assert codes(report) == {"placeholders_need_a_person"}  # known only from messages

@@ -39,9 +39,11 @@ def repaired(db, *objects: str) -> str:
 
 
 def trigger_function(db) -> str:
+    """The function that makes placeholders for inserted messages (the statement shape: no test
+    schema has a FOREIGN KEY on messages.model_id)."""
     kind = db.value("SELECT atttypid::regtype::text FROM pg_attribute "
                     "WHERE attrelid = 'public.messages'::regclass AND attname = 'model_id'")
-    return "messages_placeholder_uuid" if kind == "uuid" else "messages_placeholder_text"
+    return f"messages_placeholders_{'uuid' if kind == 'uuid' else 'text'}_statement"
 
 
 def has_placeholder(db, model: uuid.UUID) -> bool:
@@ -55,7 +57,7 @@ def insert_message(db, model: uuid.UUID) -> None:
 def test_a_no_op_trigger_function_of_the_same_signature(installed_db):
     name = trigger_function(installed_db)
     installed_db.execute(f"""CREATE OR REPLACE FUNCTION pgmodelnames.{name}() RETURNS trigger LANGUAGE plpgsql
-                             SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$BEGIN RETURN NEW; END$$""")
+                             SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$BEGIN RETURN NULL; END$$""")
     lost = uuid.uuid4()
     insert_message(installed_db, lost)
     assert not has_placeholder(installed_db, lost)  # the harm: new models get no row
@@ -120,14 +122,16 @@ def test_a_dropped_function(installed_db):
 
 
 def test_a_dropped_trigger_and_the_messages_stored_meanwhile(installed_db):
-    installed_db.execute("DROP TRIGGER zz_pgmodelnames_placeholder ON public.messages")
+    installed_db.execute("DROP TRIGGER zz_pgmodelnames_placeholder_insert ON public.messages")
     meanwhile = uuid.uuid4()
     insert_message(installed_db, meanwhile)
     code, report = doctor(installed_db)
     assert code == errors.PROBLEMS_FOUND
     assert "placeholder_trigger_missing" in {p["code"] for p in report["problems"]}
-    assert changed(report)["trigger zz_pgmodelnames_placeholder on public.messages"]["change"] == "missing"
-    out = repaired(installed_db, "trigger zz_pgmodelnames_placeholder on public.messages")
+    assert "the trigger zz_pgmodelnames_placeholder_insert on public.messages is missing" in \
+        next(p["message"] for p in report["problems"] if p["code"] == "placeholder_trigger_missing")
+    assert changed(report)["trigger zz_pgmodelnames_placeholder_insert on public.messages"]["change"] == "missing"
+    out = repaired(installed_db, "trigger zz_pgmodelnames_placeholder_insert on public.messages")
     # Putting the trigger back leaves the history pass due, which the upgrade runs at once.
     assert "history pass: 1 placeholder(s) created" in out
     assert has_placeholder(installed_db, meanwhile)

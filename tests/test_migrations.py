@@ -12,10 +12,13 @@ import uuid
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from catalog import app_rows, snapshot
+from pgmodelnames import sqlfiles
 from pgmodelnames.config import resource_dir
 from support import PASSWORD_ROLE, first_server, seed_problem, wait_for_lock_wait
 
@@ -379,3 +382,58 @@ def test_an_app_schema_with_an_unusual_name(make_db, tmp_path, schema):
 def test_a_schema_name_that_would_end_a_function_body_is_refused(app_db):
     result = app_db.cli("--schema", "x$fn$y", "upgrade", "--sql")
     assert result.code == 2 and "invalid app schema name" in result.err
+
+
+@pytest.mark.unit
+def test_the_printed_script_leaves_out_comment_lines_between_statements_only():
+    lines = [  # (line, kept)
+        ("-- a comment between statements", False),
+        ('CREATE SCHEMA "a$$b";  -- a trailing comment stays', True),
+        ("  -- an indented one", False),
+        ("-- squawk-ignore ban-drop-table", True),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$", True),
+        ("-- inside a body: stored by PostgreSQL", True),
+        ("BEGIN RETURN 1; END $fn$;", True),
+        ("SELECT 'it''s", True),
+        ("-- inside a string", True),
+        ("';", True),
+        ("/* a block", True),
+        ("-- inside it", True),
+        ('*/ SELECT "we""ird', True),
+        ('-- inside an identifier";', True),
+        ("DO $$ BEGIN", True),
+        ("-- inside a DO block", True),
+        ("END $$;", True),
+        ("-- the last one", False),
+    ]
+    printed = sqlfiles.without_comment_lines("\n".join(line for line, _ in lines) + "\n")
+    assert printed == "".join(line + "\n" for line, kept in lines if kept)
+
+
+@pytest.mark.unit
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["-- note", "  -- indented", "SELECT 1;", "'", '"', "$$", "$fn$", "/*", "*/",
+                                 "x", "''", "--", "-- squawk-ignore y", "E'\\''", ""]), max_size=30)
+       .map("\n".join))
+def test_the_comment_line_filter_only_ever_drops_comment_lines(sql):
+    printed = sqlfiles.without_comment_lines(sql)
+    kept = printed.splitlines()
+    assert [line for line in sql.splitlines() if not line.lstrip().startswith("--")] == \
+        [line for line in kept if not line.lstrip().startswith("--")]
+    if not any(opening in sql for opening in ("'", '"', "$", "/*")):  # nothing quoted: every comment line goes
+        assert kept == [line for line in sql.splitlines()
+                        if not line.lstrip().startswith("--") or "squawk-ignore" in line]
+
+
+def test_the_printed_script_fits_in_one_argument(make_db):
+    """psql -c "$(cat install.sql)" passes the script as one argument, which Linux limits to
+    128 KiB (MAX_ARG_STRLEN); every line of SQL is there, only comment lines between statements
+    are left out."""
+    db = make_db("supabase")
+    script = db.cli("upgrade", "--sql").out
+    assert len(script.encode()) < 128 * 1024 - 8 * 1024  # room to grow, checked here first
+    folder, = resource_dir("sql").glob(f"{HEAD}_*")
+    full = sqlfiles.render(f"{folder.name}/schema.sql", "public")
+    statements = [line for line in full.splitlines() if line.strip() and not line.lstrip().startswith("--")]
+    printed = set(script.splitlines())
+    assert [line for line in statements if line not in printed] == []

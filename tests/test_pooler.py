@@ -206,3 +206,24 @@ def test_reading_commands_answer_the_same_through_the_pooler_under_load(pooled):
     assert through.code == direct.code and through.err == direct.err == ""
     assert json.loads(through.out)["unresolved_placeholders"] == json.loads(direct.out)["unresolved_placeholders"]
     assert leaked_settings(pooler, db) == []
+
+
+@pytest.mark.parametrize("shape", ["statement", "row"])
+def test_placeholders_through_the_pooler_in_both_trigger_shapes(pooled, shape):
+    """The app's single-row inserts and a bulk statement through the pooler: every covered model
+    gets its row in either shape, and no insert fails or waits."""
+    pooler, db = pooled
+    db.upgrade()
+    assert db.value("SELECT pgmodelnames.set_trigger_shape(%s)", (shape,)) == shape
+    with AppTraffic(pooler, db) as app:
+        deadline = time.monotonic() + 30
+        while app.inserted < 40 and not app.errors and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pooler.connect(db.dbname) as conn:
+            conn.execute("INSERT INTO public.messages (model_id, provider, content) "
+                         "SELECT gen_random_uuid(), 'vllm', 'bulk' FROM generate_series(1, 300)")
+    assert app.inserted >= 40
+    assert db.value("""SELECT count(*) FROM public.messages m
+                        WHERE NOT EXISTS (SELECT FROM public.llm_models l WHERE l.id = m.model_id)
+                          AND lower(btrim(m.provider)) = 'vllm'""") == 0
+    assert db.value("SELECT count(*) FROM public.messages WHERE content = 'bulk'") == 300

@@ -88,6 +88,8 @@ def test_a_registration_that_fails_its_policy_leaves_the_placeholder(installed_s
 @pytest.fixture
 def with_foreign_key(installed_minimal):
     installed_minimal.execute("ALTER TABLE public.messages ADD FOREIGN KEY (model_id) REFERENCES public.llm_models (id)")
+    installed_minimal.upgrade()  # the key needs the row trigger (docs/guarantees.md, the two shapes)
+    assert installed_minimal.value("SELECT shape FROM pgmodelnames.trigger_shape()") == "row"
     return installed_minimal
 
 

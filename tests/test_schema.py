@@ -80,6 +80,29 @@ def test_upgrade_head_then_downgrade_equals_a_fresh_upgrade(app_db, make_db, tar
     assert got == want
 
 
+@pytest.mark.parametrize("revision", revisions.EARLIER)
+def test_an_earlier_revision_upgrades_to_what_a_fresh_install_makes(app_db, make_db, revision):
+    """Install N-1, then upgrade: the same catalog as installing head, every row kept, and the
+    trigger of head's shape (a statement trigger: the fixture schemas have no FOREIGN KEY)."""
+    fresh = make_db(app_db.kind)
+    fresh.upgrade()
+    app_db.upgrade(revision)
+    assert app_db.value("SELECT count(*) FROM pg_trigger WHERE tgname = 'zz_pgmodelnames_placeholder_insert'") == 0
+    model = uuid.uuid4()
+    app_db.execute("INSERT INTO public.messages (user_id, model_id, provider) VALUES (%s, %s, 'vllm')",
+                   (ALICE, str(model)))
+    rows = app_rows(app_db)
+    result = app_db.upgrade()
+    assert f"upgraded {revision} -> {revisions.HEAD}" in result.out
+    assert app_rows(app_db) == rows
+    assert snapshot(app_db) == snapshot(fresh)
+    report = json.loads(app_db.cli("doctor", "--json").out)
+    assert report["changed_outside"] == []
+    assert report["trigger_shape"]["installed"] == report["trigger_shape"]["wanted"] == "statement"
+    assert app_db.value("SELECT count(*) FROM pg_trigger WHERE tgname = 'zz_pgmodelnames_placeholder_insert'") == 1
+    assert app_db.value("SELECT trigger_shape FROM pgmodelnames.sweep_state") == "auto"
+
+
 @pytest.mark.parametrize("revision", LEGACY_REVISIONS)
 def test_a_database_of_pgmodelnames_0_1_upgrades_to_todays_schema_keeping_everything(make_db, revision):
     reference = make_db("minimal")

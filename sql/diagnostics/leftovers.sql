@@ -11,5 +11,8 @@ SELECT to_regnamespace('pgmodelnames') IS NOT NULL
     OR EXISTS (SELECT FROM pg_catalog.pg_trigger
                 WHERE (tgrelid = to_regclass('@app_schema@.llm_models')
                           AND tgname IN ('pgmodelnames_name_guard', 'pgmodelnames_adopt_placeholder'))
-                   OR (tgrelid = to_regclass('@app_schema@.messages') AND tgname = 'zz_pgmodelnames_placeholder'))
+                   OR (tgrelid = to_regclass('@app_schema@.messages')
+                       AND tgname IN ('zz_pgmodelnames_placeholder', 'zz_pgmodelnames_placeholder_insert'))
+                   OR (tgrelid IN (SELECT p.relid FROM pg_catalog.pg_partition_tree(to_regclass('@app_schema@.messages')) AS p)
+                       AND tgname = 'zz_pgmodelnames_placeholder_insert'))
        AS leftovers;
