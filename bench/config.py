@@ -12,8 +12,9 @@ from pathlib import Path
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
 # --quick proves the scripts work, it measures nothing: every size is tiny,
-# and every variant still runs, so that each patch file is proven to apply.
-QUICK = {"rounds": 1, "duration": 1, "rows": 2000, "big_rows": 20000, "upgrade_window": 4}
+# and every variant still runs (the attribution ones too), so that each patch
+# file is proven to apply.
+QUICK = {"rounds": 1, "duration": 1, "rows": 2000, "big_rows": 20000, "upgrade_window": 4, "inserts": 10}
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Config:
     rows: int
     big_rows: int
     upgrade_window: float
+    inserts: int
     pgbench: str
     pgmodelnames: str
     quick: bool
@@ -42,18 +44,21 @@ class Config:
 
 
 def parse(argv: list[str] | None, description: str, workload_names: tuple[str, ...],
-          variant_names: tuple[str, ...]) -> Config:
+          variant_names: tuple[str, ...], default_variants: tuple[str, ...]) -> Config:
     """The command line; the entry point passes the names it knows (so this module imports no workload)."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="tiny sizes, 1 round: proves the scripts work")
     p.add_argument("--only", default=",".join(workload_names), help="comma-separated: " + ",".join(workload_names))
-    p.add_argument("--variants", default=",".join(variant_names),
-                   help="comma-separated subset of " + ",".join(variant_names))
+    p.add_argument("--variants", default=None,
+                   help="comma-separated subset of " + ",".join(variant_names)
+                   + " (default: " + ",".join(default_variants) + "; --quick: all)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--duration", type=float, default=10, help="seconds per pgbench run (single)")
     p.add_argument("--rows", type=int, default=1_000_000, help="rows per bulk insert")
     p.add_argument("--big-rows", type=int, default=10_000_000, help="messages in the big database (4-6)")
     p.add_argument("--upgrade-window", type=float, default=30, help="seconds of pgbench around each upgrade")
+    p.add_argument("--inserts", type=int, default=200,
+                   help="timed inserts of each kind per variant and round (placeholder)")
     p.add_argument("--server", default=os.environ.get("BENCH_SERVER", DEFAULT_SERVER),
                    help="server URL without database")
     p.add_argument("--prefix", default=None, help="database name prefix (default pgmodelnames_bench[_quick])")
@@ -68,7 +73,8 @@ def parse(argv: list[str] | None, description: str, workload_names: tuple[str, .
     for w in only:
         if w not in workload_names:
             p.error(f"unknown workload {w!r}")
-    chosen = {v.strip() for v in a.variants.split(",") if v.strip()}
+    listed = a.variants if a.variants is not None else ",".join(variant_names if a.quick else default_variants)
+    chosen = {v.strip() for v in listed.split(",") if v.strip()}
     for v in sorted(chosen - set(variant_names)):
         p.error(f"unknown variant {v!r} (known: {', '.join(variant_names)})")
     sizes = QUICK if a.quick else {k: getattr(a, k) for k in QUICK}

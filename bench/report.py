@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from rounds import median, ratios
@@ -10,6 +11,11 @@ from rounds import median, ratios
 
 def log(msg: str = "") -> None:
     print(msg, flush=True)
+
+
+def load() -> str:
+    """The machine's load average (1, 5, 15 min), for the log: shared machines are noisy."""
+    return "load " + "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def fmt(xs: list[float], digits: int = 2) -> str:
@@ -33,5 +39,5 @@ class Results:
         """Log and record each variant's values as ratios to the baseline's, round by round."""
         for v, xs in values.items():
             rs = ratios(xs, values[baseline])
-            log(f"   {v:5s} {unit} {fmt(xs, digits)}  ratio {fmt(rs)}  median {median(rs):.3f}")
+            log(f"   {v:9s} {unit} {fmt(xs, digits)}  ratio {fmt(rs)}  median {median(rs):.3f}")
             self.record(workload, f"{name} {v}", **{key: xs}, ratios=rs, median=median(rs))

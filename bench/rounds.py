@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
-def interleave(rounds: int, names: Iterable[str], measure: Callable[[str], float]) -> dict[str, list[float]]:
+def interleave(rounds: int, names: Iterable[str], measure: Callable[[str], T]) -> dict[str, list[T]]:
     """{name: [measure(name) in round 1, round 2, ...]}, the names taking turns."""
     names = list(names)
-    values: dict[str, list[float]] = {n: [] for n in names}
+    values: dict[str, list[T]] = {n: [] for n in names}
     for _ in range(rounds):
         for n in names:
             values[n].append(measure(n))
@@ -27,6 +30,10 @@ def ratios(values: list[float], baseline: list[float]) -> list[float]:
 
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
+
+
+def p90(xs: list[float]) -> float:
+    return statistics.quantiles(xs, n=10, method="inclusive")[8]
 
 
 def p99(xs: list[float]) -> float:

@@ -8,13 +8,16 @@ the baseline measured in the same round, because shared machines are noisy.
     .venv/bin/python bench/run.py                      # everything (~25-30 min)
     .venv/bin/python bench/run.py --quick              # tiny sizes, seconds: proves the scripts work
     .venv/bin/python bench/run.py --only single,bulk   # a selection
+    .venv/bin/python bench/run.py --only single,bulk,placeholder --rounds 5 --json bench/results/shape_0007.json   # revision 0007's figures
     .venv/bin/python bench/run.py --only upgrade,analytics,doctor --big-rows 10000000
 
 Workloads (bench/workloads/): single (pgbench single-row INSERTs), bulk (1M-row
 INSERT ... SELECT and COPY), and in both the fk reference (workload 3);
+placeholder (the latency of one INSERT naming a brand-new model, workload 8);
 upgrade (pgmodelnames upgrade on a big table while pgbench inserts),
 analytics (the view join against the direct join), doctor (with and without
-an index on messages(model_id)). Variants: bench/variants.py.
+an index on messages(model_id)), sweep (sweep mode's sweeps). Variants:
+bench/variants.py (--variants; the attribution variants only when named).
 
 Needs: a local PostgreSQL (default postgresql://postgres@127.0.0.1:5432,
 superuser: it creates and drops its own pgmodelnames_bench_* databases, runs
@@ -45,11 +48,11 @@ SERVER_SETTINGS = ("server_version", "shared_buffers", "work_mem", "max_wal_size
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg = config.parse(argv, __doc__, tuple(workloads.NAMES), tuple(variants.VARIANTS))
+    cfg = config.parse(argv, __doc__, tuple(workloads.NAMES), tuple(variants.VARIANTS), variants.DEFAULT)
     with db.connect(cfg, "postgres") as c:
         server = {k: c.execute(f"SHOW {k}").fetchone()[0] for k in SERVER_SETTINGS}
-    log(f"pgmodelnames bench: nproc {os.cpu_count()}, PostgreSQL {server}, rounds {cfg.rounds}, "
-        f"workloads {list(cfg.workloads)}")
+    log(f"pgmodelnames bench: nproc {os.cpu_count()}, load average {os.getloadavg()}, PostgreSQL {server}, "
+        f"rounds {cfg.rounds}, workloads {list(cfg.workloads)}, variants {sorted(cfg.variants)}")
     started = time.perf_counter()
     results = Results()
     made: list[str] = []
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         on_variants = [w for w in workloads.ON_VARIANTS if w in cfg.workloads]
         if on_variants:
-            built = variants.build_all(cfg)
+            built = variants.build_all(cfg, {need for w in on_variants for need in workloads.NEEDS[w]})
             made += built
             for w in on_variants:
                 workloads.ON_VARIANTS[w](cfg, results, tmp)
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                     db.drop_db(cfg, name)
                 except psycopg.Error as exc:
                     log(f"could not drop {name}: {exc}")
-    log(f"\ndone in {time.perf_counter() - started:.0f} s")
+    log(f"\ndone in {time.perf_counter() - started:.0f} s, load average {os.getloadavg()}")
     if cfg.json:
         results.write(cfg.json, server)
     return 0

@@ -23,7 +23,7 @@ def test_bench_quick_mode_runs(server, tmp_path):
     script = resource_dir("migrations").parent / "bench" / "run.py"
     results = tmp_path / "results.json"
     completed = subprocess.run(
-        [sys.executable, str(script), "--quick", "--only", "single,bulk,analytics",
+        [sys.executable, str(script), "--quick", "--only", "single,bulk,placeholder,analytics",
          "--server", f"postgresql://{server.user}@{server.host}:{server.port}",
          "--prefix", f"pmn_bench_test_{uuid.uuid4().hex[:8]}", "--json", str(results)],
         capture_output=True, text=True, timeout=300)

@@ -1,6 +1,10 @@
 -- Variant oldfloor (TEXT only): the floor variant (functions that only return
 -- NEW) behind revision 0004's WHEN clause (variants/oldrx.sql): what the old
 -- UUID-shape test costs on its own, beside floor (today's test).
+-- The WHEN clause belongs to the row-level trigger (revision 0007 installs
+-- the statement-level one on the bench schema): the row shape first.
+SELECT pgmodelnames.set_trigger_shape('row');
+
 CREATE OR REPLACE FUNCTION pgmodelnames.messages_placeholder_uuid() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 
