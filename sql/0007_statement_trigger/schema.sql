@@ -673,10 +673,10 @@ REVOKE ALL ON FUNCTION pgmodelnames.create_placeholder(uuid, text, text) FROM PU
 
 -- The row trigger functions, one per type of messages.model_id (the row
 -- shape, and in the statement shape the UPDATE of model_id or provider).
--- The trigger's WHEN clause (install_placeholder_trigger()) has already checked that
--- model_id is not NULL, that the provider is covered and, for a text column,
--- that it looks like a UUID (so the cast cannot fail): a known model costs
--- one primary-key probe. The rare miss enters the only subtransaction, which
+-- The trigger's WHEN clause (install_placeholder_trigger()) has already
+-- checked that model_id is not NULL, that the provider is covered and,
+-- for a text column, that it looks like a UUID (so the cast cannot fail):
+-- a known model costs one primary-key probe. The rare miss enters the only subtransaction, which
 -- is what lets concurrent inserts of one new UUID all succeed at REPEATABLE
 -- READ and SERIALIZABLE, and turns any other failure into a WARNING: no
 -- message insert ever fails because of pgmodelnames. A lost race is success:
